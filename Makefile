@@ -1,0 +1,87 @@
+# Everything a fresh machine needs is installed by these targets:
+#   make test   - venv + lavapipe, then ruff check, ruff format --check, pytest
+#   make run    - venv + lavapipe, then the demo
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUFF := $(VENV)/bin/ruff
+STAMP := $(VENV)/.installed-stamp
+MNIST_DIR ?= data/mnist
+
+# Sourced before every command that touches the GPU: points VK_ICD_FILENAMES and
+# LD_LIBRARY_PATH at .cache/lavapipe (unless a real GPU is present or
+# ENGINE_USE_LAVAPIPE=0), and sets XDG_RUNTIME_DIR.
+ENV := source .ci/env.sh &&
+
+.PHONY: test run lint format mnist clean bench setup lavapipe venv adapter pytest
+
+# --- set-up -----------------------------------------------------------------------------
+
+venv: $(STAMP)
+
+# Re-installed only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); } || { \
+	  echo "python3 -m venv failed: installing Debian's python3-venv" >&2; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	@echo "pip install -e '.[test]' into $(VENV)"
+	$(PY) -m pip install -qq -e '.[test]'
+	@touch $@
+
+# Idempotent and quick once done (no network on the second run).
+lavapipe:
+	@bash .ci/install-lavapipe.sh
+
+setup: venv lavapipe
+
+# Prints the WebGPU adapter that the tests will get.
+adapter: setup
+	@$(ENV) $(PY) -c "import wgpu; i = wgpu.gpu.request_adapter_sync().info; \
+	print('WebGPU adapter:', i['device'], '|', i['description'], '|', i['backend_type'])" \
+	|| echo "WARNING: no WebGPU adapter found" >&2
+
+# --- checks -----------------------------------------------------------------------------
+
+lint: venv
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: venv
+	$(RUFF) check --fix .
+	$(RUFF) format .
+
+# pytest's exit 5 ("no tests collected") only counts as success while tests/ holds no test
+# file at all; otherwise it is a failure like any other.
+pytest: setup
+	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ] && [ -z "$$(find tests -name 'test_*.py' -o -name '*_test.py' 2>/dev/null)" ]; then \
+	    echo "pytest: no test files in tests/ yet"; \
+	  else exit $$rc; fi; }
+
+# Lint and tests both run (one report in CI), and either failing fails the target.
+test: setup
+	@rc=0; \
+	$(MAKE) --no-print-directory lint || rc=1; \
+	$(MAKE) --no-print-directory adapter pytest || rc=1; \
+	exit $$rc
+
+# --- running ----------------------------------------------------------------------------
+
+run: setup
+	$(ENV) $(PY) examples/train_digits.py
+
+bench: setup
+	$(ENV) $(PY) benchmarks/bench_mlp.py
+
+mnist:
+	bash .ci/fetch-mnist.sh $(MNIST_DIR)
+
+clean:
+	rm -rf $(VENV) .cache dist build .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -not -path './node_modules/*' -prune -exec rm -rf {} +
+	find . -name '*.egg-info' -type d -prune -exec rm -rf {} +
