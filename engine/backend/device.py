@@ -1,0 +1,210 @@
+"""The device interface every backend implements, and the logic they share.
+
+A `Device` owns three things that make GPU work cheap from Python:
+
+- a caching pool of storage buffers in size classes, so a steady-state training
+  loop never allocates from the driver;
+- one pending batch of compute dispatches, recorded into a single command encoder
+  and submitted only when data must leave the GPU or the batch is full;
+- one uniform "ring": the small parameter block of every dispatch in the batch is
+  packed into a host bytearray and written with one `writeBuffer` just before the
+  batch is submitted.
+
+Ordering hazard (DESIGN.md): `writeBuffer` executes before every command still
+pending in the unsubmitted encoder. Uploads therefore only ever target a buffer
+that no pending dispatch touches (`Buffer.batch` records the last batch that used
+it), and the uniform ring is written right before its own batch is submitted.
+"""
+
+from __future__ import annotations
+
+MIN_BUFFER_SIZE = 256
+UNIFORM_RING_SIZE = 1 << 18
+
+
+def size_class(nbytes: int) -> int:
+    """Round a request up to its pool size class: powers of two, then eighths of one."""
+    if nbytes <= MIN_BUFFER_SIZE:
+        return MIN_BUFFER_SIZE
+    power = 1 << (nbytes - 1).bit_length()
+    if power <= 1 << 20:
+        return power
+    step = power // 16
+    return -(-nbytes // step) * step
+
+
+class Buffer:
+    """A pooled GPU storage buffer: the backend's handle, its size, its last batch."""
+
+    __slots__ = ("handle", "size", "batch")
+
+    def __init__(self, handle, size: int):
+        self.handle = handle
+        self.size = size
+        self.batch = -1
+
+
+class Kernel:
+    """A compiled compute pipeline plus what a dispatch needs to bind it."""
+
+    __slots__ = ("name", "pipeline", "layout", "num_storage", "workgroup_size")
+
+    def __init__(self, name, pipeline, layout, num_storage: int, workgroup_size: int):
+        self.name = name
+        self.pipeline = pipeline
+        self.layout = layout
+        self.num_storage = num_storage
+        self.workgroup_size = workgroup_size
+
+
+class Device:
+    """Shared device logic; subclasses implement the methods marked `backend hook`."""
+
+    max_dispatches_per_batch = 1024
+
+    def __init__(self):
+        self._pool: dict[int, list[Buffer]] = {}
+        self._batch = 0
+        self._pending = 0
+        self._uniforms = bytearray()
+        self._uniform_buffer = None
+        self.stats = {"allocated": 0, "allocated_bytes": 0, "dispatches": 0, "submits": 0}
+        self.uniform_alignment = 256
+        self._flags: Buffer | None = None
+        self._flags_dirty = False
+
+    # ---- backend hooks -------------------------------------------------------
+    def _create_storage(self, size: int):
+        raise NotImplementedError
+
+    def _create_uniform(self, size: int):
+        raise NotImplementedError
+
+    def _write(self, handle, offset: int, data) -> None:
+        raise NotImplementedError
+
+    def _record(self, kernel: Kernel, handles, uniform_offset: int, uniform_size: int, groups):
+        raise NotImplementedError
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+    def _read(self, handle, offset: int, nbytes: int) -> memoryview:
+        """Submit pending work plus a copy to a staging buffer, map it, return bytes."""
+        raise NotImplementedError
+
+    def compile(self, name: str, code: str, entry_point: str, constants: dict) -> Kernel:
+        raise NotImplementedError
+
+    # ---- buffers -------------------------------------------------------------
+    def alloc(self, nbytes: int, for_upload: bool = False) -> Buffer:
+        """A storage buffer of at least `nbytes` from the pool (or the driver).
+
+        `for_upload`: the caller will `writeBuffer` into it, so it must not be
+        used by any dispatch of the pending batch.
+        """
+        size = size_class(max(nbytes, 4))
+        free = self._pool.get(size)
+        if free:
+            if not for_upload:
+                return free.pop()
+            for i in range(len(free) - 1, -1, -1):
+                if free[i].batch != self._batch:
+                    return free.pop(i)
+        self.stats["allocated"] += 1
+        self.stats["allocated_bytes"] += size
+        return Buffer(self._create_storage(size), size)
+
+    def free(self, buffer: Buffer) -> None:
+        """Return a buffer to the pool (called when a tensor storage is collected)."""
+        self._pool.setdefault(buffer.size, []).append(buffer)
+
+    def upload(self, data) -> Buffer:
+        """A new buffer holding `data` (a bytes-like object)."""
+        nbytes = len(memoryview(data).cast("B"))
+        buffer = self.alloc(nbytes, for_upload=True)
+        if nbytes:
+            self._write(buffer.handle, 0, data)
+        return buffer
+
+    def read(self, buffer: Buffer, offset: int, nbytes: int) -> memoryview:
+        """Bytes `[offset, offset + nbytes)` of `buffer`, after all pending work."""
+        self._flush_uniforms()
+        try:
+            data = self._read(buffer.handle, offset, nbytes)
+        finally:
+            self._after_submit()
+        if self._flags_dirty:
+            self._check_flags()
+        return data
+
+    def flags(self) -> Buffer:
+        """The error-flag word that index kernels set when an index is out of range."""
+        if self._flags is None:
+            self._flags = self.upload(bytes(4))
+        self._flags_dirty = True
+        return self._flags
+
+    def _check_flags(self) -> None:
+        self._flags_dirty = False
+        if bytes(self._read(self._flags.handle, 0, 4)) != bytes(4):
+            self._write(self._flags.handle, 0, bytes(4))
+            raise IndexError(
+                "index out of range in gather/index_select/scatter_add/indexing "
+                "(detected on the GPU; the result was computed with clamped indices)"
+            )
+
+    # ---- dispatch ------------------------------------------------------------
+    def dispatch(self, kernel: Kernel, buffers, params: bytes, groups) -> None:
+        """Record one dispatch of `kernel` over `buffers` with its uniform `params`.
+
+        `groups` is the (x, y, z) workgroup grid. Nothing reaches the GPU until
+        `flush()` or a readback.
+        """
+        align = self.uniform_alignment
+        start = -(-len(self._uniforms) // align) * align
+        if (
+            start + len(params) > UNIFORM_RING_SIZE
+            or self._pending >= self.max_dispatches_per_batch
+        ):
+            self.flush()
+            start = 0
+        if self._uniform_buffer is None:
+            self._uniform_buffer = self._create_uniform(UNIFORM_RING_SIZE)
+        if start > len(self._uniforms):
+            self._uniforms.extend(bytes(start - len(self._uniforms)))
+        self._uniforms.extend(params)
+        batch = self._batch
+        for b in buffers:
+            b.batch = batch
+        self._record(kernel, [b.handle for b in buffers], start, len(params), groups)
+        self._pending += 1
+        self.stats["dispatches"] += 1
+
+    def flush(self) -> None:
+        """Submit the pending batch (no-op when nothing is pending)."""
+        if self._pending:
+            self._flush_uniforms()
+            try:
+                self._submit()
+            finally:  # a failed batch is dropped whole; the next one starts clean
+                self._after_submit()
+
+    def _flush_uniforms(self) -> None:
+        if self._uniforms:
+            self._write(self._uniform_buffer, 0, self._uniforms)
+            self._uniforms = bytearray()
+
+    def _after_submit(self) -> None:
+        self._pending = 0
+        self._batch += 1
+        self.stats["submits"] += 1
+
+    # ---- information ---------------------------------------------------------
+    def info(self) -> dict:
+        raise NotImplementedError
+
+    @property
+    def is_cpu(self) -> bool:
+        """True for software adapters (lavapipe, SwiftShader): kernel variants differ."""
+        return False

@@ -1,0 +1,292 @@
+"""Turn tensor operations into dispatches: the elementwise and reduction launchers.
+
+Both launchers work on strided views, so broadcasting, transposes and slices cost no
+copies. Before specializing a kernel they merge dimensions that are contiguous for
+every operand: most calls collapse to one dimension and then index memory directly.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+from ..backend import get_device, get_kernel
+from ..dtypes import bool_, dtype, float32, int32
+from ..tensor import Tensor
+
+MAX_DIMS = 8
+_MAX_GROUPS = 65535
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The broadcast of `shapes` under NumPy/PyTorch rules, or a ValueError."""
+    ndim = max((len(s) for s in shapes), default=0)
+    result = []
+    for i in range(ndim):
+        size = 1
+        for s in shapes:
+            j = i - ndim + len(s)
+            if j < 0 or s[j] == 1:
+                continue
+            if size != 1 and s[j] != size:
+                raise ValueError(
+                    "shapes " + ", ".join(str(tuple(x)) for x in shapes) + " cannot be broadcast"
+                )
+            size = s[j]
+        result.append(size)
+    return tuple(result)
+
+
+def broadcast_strides(t: Tensor, shape) -> tuple:
+    """Strides that read `t` as if expanded to `shape` (0 along broadcast dims)."""
+    pad = len(shape) - t.ndim
+    strides = []
+    for i, n in enumerate(shape):
+        j = i - pad
+        if j < 0 or t._shape[j] == 1 and n != 1:
+            strides.append(0)
+        else:
+            strides.append(t._strides[j])
+    return tuple(strides)
+
+
+def collapse(shape, stride_lists):
+    """Merge dims that are contiguous in every stride list; drop size-1 dims."""
+    dims = [i for i, n in enumerate(shape) if n != 1]
+    if not dims:
+        return [1], [[0] for _ in stride_lists]
+    new_shape = [shape[dims[0]]]
+    new_strides = [[s[dims[0]]] for s in stride_lists]
+    for i in dims[1:]:
+        n = shape[i]
+        if all(ns[-1] == s[i] * n for ns, s in zip(new_strides, stride_lists, strict=True)):
+            new_shape[-1] *= n
+            for ns, s in zip(new_strides, stride_lists, strict=True):
+                ns[-1] = s[i]
+        else:
+            new_shape.append(n)
+            for ns, s in zip(new_strides, stride_lists, strict=True):
+                ns.append(s[i])
+    return new_shape, new_strides
+
+
+def grid(num_groups: int) -> tuple:
+    """A dispatch grid with at least `num_groups` workgroups, folded past 65535 in x."""
+    if num_groups <= _MAX_GROUPS:
+        return (max(num_groups, 1), 1, 1)
+    return (_MAX_GROUPS, -(-num_groups // _MAX_GROUPS), 1)
+
+
+def workgroup_size() -> int:
+    return 64 if get_device().is_cpu else 256
+
+
+def _pad(values, n, fill=0):
+    return list(values) + [fill] * (n - len(values))
+
+
+def convert(expr: str, src: str, dst: str) -> str:
+    """WGSL for converting `expr` from WGSL type `src` to `dst` (bool is u32 0/1)."""
+    if src == dst:
+        return expr
+    if dst == "u32":
+        zero = "0.0" if src == "f32" else "0i"
+        return f"select(0u, 1u, {expr} != {zero})"
+    return f"{dst}({expr})"
+
+
+def scalar_bits(value, wgsl: str) -> int:
+    """The raw 32 bits of a Python number as WGSL type `wgsl`."""
+    if wgsl == "f32":
+        return struct.unpack("<I", struct.pack("<f", float(value)))[0]
+    if wgsl == "i32":
+        value = int(value)
+        if not -(2**31) <= value < 2**31:
+            raise OverflowError(f"value {value} does not fit in a 32-bit integer")
+        return value & 0xFFFFFFFF
+    return int(value) & 0xFFFFFFFF
+
+
+_elementwise_kernels: dict = {}
+
+
+def elementwise(
+    expr: str, operands, compute, out_dtype: dtype, shape=None, out=None, functions: str = ""
+) -> Tensor:
+    """Dispatch `out = expr(x0, x1, ...)` over the broadcast of `operands`.
+
+    `operands` are tensors or Python numbers; `compute[k]` is the WGSL type operand k
+    is converted to before `expr` sees it as `x{k}`; `expr` yields a value of
+    `out_dtype`'s WGSL type. `out`, when given, is written in place (any view).
+    """
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    if shape is None:
+        shape = broadcast_shapes(*(t._shape for t in tensors))
+    if out is None:
+        out = Tensor._empty(shape, out_dtype)
+    elif tuple(out._shape) != tuple(shape):
+        raise RuntimeError(
+            f"output with shape {tuple(out._shape)} doesn't match the broadcast "
+            f"shape {tuple(shape)}"
+        )
+    numel = math.prod(shape)
+    if numel == 0:
+        return out
+    if len(shape) > MAX_DIMS:
+        raise NotImplementedError(f"tensors with more than {MAX_DIMS} dimensions")
+    views = [out, *tensors]
+    strides = [out._strides if len(out._shape) == len(shape) else broadcast_strides(out, shape)]
+    strides += [broadcast_strides(t, shape) for t in tensors]
+    cshape, cstrides = collapse(shape, strides)
+    ndim = len(cshape)
+
+    scalars, loads_key = [], []
+    out_buffer = out._storage.buffer
+    buffers = [out_buffer]
+    k = 0
+    for x, ctype in zip(operands, compute, strict=True):
+        if isinstance(x, Tensor):
+            k += 1
+            s = cstrides[k]
+            mode = "c" if ndim == 1 and s[0] == 1 else ("z" if ndim == 1 and s[0] == 0 else "s")
+            # an input in the output's buffer (in-place ops) is read through `out`: WebGPU
+            # forbids binding one buffer as read-only and read-write in the same dispatch
+            aliased = x._storage.buffer is out_buffer
+            if not aliased:
+                buffers.append(x._storage.buffer)
+            loads_key.append((x.dtype.wgsl, ctype, mode, aliased))
+        else:
+            loads_key.append((None, ctype, len(scalars), False))
+            scalars.append(scalar_bits(x, ctype))
+    out_mode = "c" if ndim == 1 and cstrides[0][0] == 1 else "s"
+    key = (expr, out_dtype.wgsl, out_mode, tuple(loads_key), functions)
+    wg = workgroup_size()
+    kernel = _elementwise_kernels.get((key, wg))
+    if kernel is None:
+        kernel = _compile_elementwise(key, len(views), wg)
+        _elementwise_kernels[(key, wg)] = kernel
+
+    groups = grid(-(-numel // wg))
+    params = [numel, ndim, groups[0], 0]
+    params += _pad(cshape, 8, 1)
+    for s in cstrides:
+        params += _pad(s, 8)
+    params += _pad([v._offset for v in views], -(-len(views) // 4) * 4)
+    params += _pad(scalars, 4)
+    get_device().dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
+    return out
+
+
+def _compile_elementwise(key, num_views, wg):
+    expr, out_t, out_mode, loads_key, functions = key
+    bindings, loads = [], []
+    k = 0
+    for n, (storage_t, ctype, mode, aliased) in enumerate(loads_key):
+        if storage_t is None:
+            raw = f"p.scalars[{mode}]"
+            value = raw if ctype == "u32" else f"bitcast<{ctype}>({raw})"
+        else:
+            k += 1
+            if aliased:
+                name = "out"
+            else:
+                name = f"in{k}"
+                binding = len(bindings) + 1
+                bindings.append(
+                    f"@group(0) @binding({binding}) var<storage, read> {name}: array<{storage_t}>;"
+                )
+            offset = f"p.offsets[{k // 4}][{k % 4}]"
+            index = {"c": f"{offset} + i", "z": offset, "s": f"offset_of({k}u, i)"}[mode]
+            value = convert(f"{name}[{index}]", storage_t, ctype)
+        loads.append(f"  let x{n} = {value};")
+    out_index = "p.offsets[0][0] + i" if out_mode == "c" else "offset_of(0u, i)"
+    return get_kernel(
+        "elementwise",
+        workgroup_size=wg,
+        NSTRIDES=2 * num_views,
+        NOFFSETS=-(-num_views // 4),
+        OUT_T=out_t,
+        INPUT_BINDINGS="\n".join(bindings),
+        PARAMS_BINDING=len(bindings) + 1,
+        FUNCTIONS=functions,
+        LOADS="\n".join(loads),
+        OUT_INDEX=out_index,
+        EXPR=expr,
+    )
+
+
+# ---- reductions ---------------------------------------------------------------------
+
+# (accumulate step, final value) for each reduction; `v` is the next element, `acc`
+# starts as the first one, `best` is the index of the extreme value so far
+_REDUCTIONS = {
+    "sum": ("acc = acc + v;", "acc"),
+    "mean": ("acc = acc + v;", "acc * scale"),
+    "prod": ("acc = acc * v;", "acc"),
+    "max": ("if (v > acc || (v != v && acc == acc)) { acc = v; best = i32(r); }", "acc"),
+    "min": ("if (v < acc || (v != v && acc == acc)) { acc = v; best = i32(r); }", "acc"),
+    "any": ("acc = max(acc, v);", "acc"),
+    "all": ("acc = min(acc, v);", "acc"),
+}
+
+
+def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index=False):
+    """Reduce `x` over `dims` with `op`; returns values (and i32 indices if asked)."""
+    ndim = x.ndim
+    dims = sorted({x._wrap_dim(d) for d in dims}) if ndim else []
+    kept = [d for d in range(ndim) if d not in dims]
+    out_shape = [x._shape[d] for d in kept]
+    keep_shape = [1 if d in dims else x._shape[d] for d in range(ndim)]
+    final_shape = keep_shape if keepdim else out_shape
+    reduce_size = math.prod(x._shape[d] for d in dims)
+    num_out = math.prod(out_shape)
+    out = Tensor._empty(final_shape, out_dtype)
+    index = Tensor._empty(final_shape, int32) if with_index else None
+    if num_out == 0:
+        return (out, index) if with_index else out
+    if reduce_size == 0:
+        if op in ("max", "min") or with_index:
+            raise RuntimeError(f"{op}(): cannot reduce over an empty dimension")
+        from .creation import fill_
+
+        fill_(out, {"sum": 0, "mean": float("nan"), "prod": 1, "any": 0, "all": 1}[op])
+        return out
+
+    outer_shape, (outer_strides,) = collapse(out_shape, [[x._strides[d] for d in kept]])
+    inner_shape, (inner_strides,) = collapse(
+        [x._shape[d] for d in dims], [[x._strides[d] for d in dims]]
+    )
+    acc_t = "f32" if out_dtype is float32 else ("u32" if out_dtype is bool_ else "i32")
+    if op in ("any", "all"):
+        acc_t = "u32"
+    step, final = _REDUCTIONS[op]
+    wg = workgroup_size()
+    source = convert("x[off]", x.dtype.wgsl, acc_t)
+    kernel = get_kernel(
+        "reduce",
+        workgroup_size=wg,
+        OUT_T=out_dtype.wgsl,
+        IN_T=x.dtype.wgsl,
+        ACC_T=acc_t,
+        STEP=step,
+        FINAL=convert(final, acc_t, out_dtype.wgsl),
+        INDEX_BINDING=(
+            "@group(0) @binding(2) var<storage, read_write> out_index: array<i32>;"
+            if with_index
+            else ""
+        ),
+        PARAMS_BINDING=3 if with_index else 2,
+        WRITE_INDEX="out_index[o] = best;" if with_index else "",
+        LOAD=source,
+    )
+    groups = grid(-(-num_out // wg))
+    scale = struct.unpack("<I", struct.pack("<f", 1.0 / reduce_size))[0]
+    params = [num_out, reduce_size, len(outer_shape), len(inner_shape)]
+    params += [groups[0], x._offset, scale, 0]
+    params += _pad(outer_shape, 8, 1) + _pad(outer_strides, 8)
+    params += _pad(inner_shape, 8, 1) + _pad(inner_strides, 8)
+    buffers = [out._storage.buffer, x._storage.buffer]
+    if with_index:
+        buffers.append(index._storage.buffer)
+    get_device().dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
+    return (out, index) if with_index else out
