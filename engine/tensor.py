@@ -274,7 +274,7 @@ class Tensor:
         if self.dtype is bool_:
             flags = array.array("I")
             flags.frombytes(raw)
-            return bytes(flags)
+            return bytes(flags.tolist())
         return bytes(raw)
 
     def _read_raw(self) -> memoryview:

@@ -22,5 +22,8 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   }
   let o = offsets(i);
   let j = checked(index[o.index]);
-  out[o.out + o.dim_coord * o.out_dim_stride] = x[o.x + j * o.x_dim_stride];
+  if (j < p.chunk.x || j >= p.chunk.y) {
+    return;
+  }
+  out[o.out + o.dim_coord * o.out_dim_stride] = x[o.x + (j - p.chunk.x) * o.x_dim_stride];
 }

@@ -7,6 +7,9 @@ override WG: u32 = 64u;
 struct Params {
   head: vec4<u32>,     // numel (of the coordinate space), ndim, workgroups along x, dim
   extra: vec4<u32>,    // size of out (gather: x) along dim, out offset, x offset, index offset
+  chunk: vec4<u32>,    // gather: only indices in [x, y) are handled by this dispatch (x is bound
+                       // from index x on), so that a table larger than one binding is gathered
+                       // in several dispatches
   shape: array<vec4<u32>, 2>,
   out_strides: array<vec4<u32>, 2>,
   x_strides: array<vec4<u32>, 2>,

@@ -24,6 +24,6 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   let o = offsets(i);
   let j = checked(index[o.index]);
   let value = x[o.x + o.dim_coord * o.x_dim_stride];
-  let target = o.out + j * o.out_dim_stride;
+  let dst = o.out + j * o.out_dim_stride;
   {{ACCUMULATE}}
 }

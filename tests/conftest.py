@@ -62,7 +62,7 @@ def check_grads(fn_engine, fn_torch, *arrays, rtol=1e-4, atol=1e-5):
     out = fn_engine(*xs)
     ref = fn_torch(*ts)
     assert_close(out, ref, rtol=rtol, atol=atol)
-    upstream = np.random.randn(*ref.shape).astype(np.float32)
+    upstream = randn(*ref.shape)
     out.backward(to_engine(upstream))
     ref.backward(torch.from_numpy(upstream))
     for x, t in zip(xs, ts, strict=True):

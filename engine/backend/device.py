@@ -64,12 +64,19 @@ class Device:
 
     def __init__(self):
         self._pool: dict[int, list[Buffer]] = {}
+        # Every buffer stays reachable from here. A tensor in a reference cycle is freed by
+        # the garbage collector, which runs the finalizers of everything only reachable
+        # through the cycle: wgpu-py's would release the native buffer that Storage.__del__
+        # just returned to the pool.
+        self._buffers: list[Buffer] = []
         self._batch = 0
         self._pending = 0
         self._uniforms = bytearray()
         self._uniform_buffer = None
         self.stats = {"allocated": 0, "allocated_bytes": 0, "dispatches": 0, "submits": 0}
         self.uniform_alignment = 256
+        self.storage_alignment = 256
+        self.max_binding_size = 128 << 20
         self._flags: Buffer | None = None
         self._flags_dirty = False
 
@@ -113,7 +120,9 @@ class Device:
                     return free.pop(i)
         self.stats["allocated"] += 1
         self.stats["allocated_bytes"] += size
-        return Buffer(self._create_storage(size), size)
+        buffer = Buffer(self._create_storage(size), size)
+        self._buffers.append(buffer)
+        return buffer
 
     def free(self, buffer: Buffer) -> None:
         """Return a buffer to the pool (called when a tensor storage is collected)."""
@@ -175,9 +184,16 @@ class Device:
             self._uniforms.extend(bytes(start - len(self._uniforms)))
         self._uniforms.extend(params)
         batch = self._batch
+        handles = []
         for b in buffers:
-            b.batch = batch
-        self._record(kernel, [b.handle for b in buffers], start, len(params), groups)
+            # a binding is a whole Buffer or (Buffer, byte offset, byte size) for a range
+            if isinstance(b, tuple):
+                b[0].batch = batch
+                handles.append((b[0].handle, b[1], b[2]))
+            else:
+                b.batch = batch
+                handles.append((b.handle, 0, b.size))
+        self._record(kernel, handles, start, len(params), groups)
         self._pending += 1
         self.stats["dispatches"] += 1
 

@@ -51,6 +51,8 @@ class NativeDevice(Device):
         self.queue = self.device.queue
         self.limits = dict(self.device.limits)
         self.uniform_alignment = self.limits["min-uniform-buffer-offset-alignment"]
+        self.storage_alignment = self.limits["min-storage-buffer-offset-alignment"]
+        self.max_binding_size = self.limits["max-storage-buffer-binding-size"]
         self._encoder = None
         self._pass = None
         self._staging: dict[int, list] = {}
@@ -83,8 +85,8 @@ class NativeDevice(Device):
 
     def _record(self, kernel, handles, uniform_offset, uniform_size, groups):
         entries = [
-            {"binding": i, "resource": {"buffer": h, "offset": 0, "size": h.size}}
-            for i, h in enumerate(handles)
+            {"binding": i, "resource": {"buffer": h, "offset": offset, "size": size}}
+            for i, (h, offset, size) in enumerate(handles)
         ]
         entries.append(
             {

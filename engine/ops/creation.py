@@ -10,7 +10,7 @@ from ..backend import get_device, get_kernel
 from ..dtypes import bool_, category_of_scalar, float32, int32, promote, to_dtype
 from ..random import default_generator
 from ..tensor import Tensor
-from .launch import elementwise, grid, workgroup_size
+from .launch import bind, elementwise, grid, workgroup_size
 
 
 def _size(size) -> tuple:
@@ -126,7 +126,7 @@ def frombuffer(buffer, dtype=float32, count=-1, offset=0, requires_grad=False) -
     raw = memoryview(buffer).cast("B")[offset:]
     if dt is bool_:
         n = len(raw) if count < 0 else count
-        values = array.array("I", bytes(raw[:n])).tobytes()
+        values = array.array("I", raw[:n].tolist()).tobytes()
     else:
         n = len(raw) // 4 if count < 0 else count
         if count < 0 and len(raw) % 4:
@@ -266,7 +266,7 @@ def random_(t: Tensor, kind: str, a: float = 0.0, b: float = 1.0, generator=None
         seed & 0xFFFFFFFF, seed >> 32, offset & 0xFFFFFFFF, (offset >> 32) & 0xFFFFFFFF,
         a, b, 0.0, 0.0,
     )  # fmt: skip
-    get_device().dispatch(kernel, [target._storage.buffer], params, groups)
+    get_device().dispatch(kernel, [bind(target)[0]], params, groups)
     if not direct:
         t.copy_(target)
     return t

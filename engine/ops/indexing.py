@@ -14,7 +14,7 @@ from .. import autograd
 from ..backend import get_device, get_kernel
 from ..dtypes import bool_, float32, int32
 from ..tensor import Tensor
-from .launch import MAX_DIMS, _pad, grid, workgroup_size
+from .launch import MAX_DIMS, _pad, bind, grid, workgroup_size
 
 
 def _check_index(op: str, index: Tensor):
@@ -23,16 +23,12 @@ def _check_index(op: str, index: Tensor):
         raise RuntimeError(f"{op}(): Expected dtype int64 (int32 storage) for index, got {dt}")
 
 
-def _dispatch(
-    entry: str,
-    out: Tensor,
-    x: Tensor,
-    index: Tensor,
-    dim: int,
-    dim_size: int,
-    out_strides,
-    x_strides,
-):
+def _dispatch(entry: str, out: Tensor, x: Tensor, index: Tensor, dim: int, dim_size: int):
+    """One gather or scatter_add dispatch over the coordinate space of `index`.
+
+    A gather whose table `x` is larger than one storage binding runs once per chunk of
+    rows along `dim`, each dispatch binding only its chunk.
+    """
     numel = index.numel()
     if numel == 0:
         return
@@ -42,24 +38,53 @@ def _dispatch(
     dev = get_device()
     if entry == "gather":
         kernel = get_kernel("gather", "gather", wg, OUT_T=out.dtype.wgsl, X_T=x.dtype.wgsl)
+        chunks = _chunks(x, dim, dev.max_binding_size)
     else:
         accumulate = (
-            "loop {\n    let old = atomicLoad(&out[target]);\n"
-            "    let new = bitcast<u32>(bitcast<f32>(old) + value);\n"
-            "    if (atomicCompareExchangeWeak(&out[target], old, new).exchanged) { break; }\n  }"
+            "loop {\n    let old = atomicLoad(&out[dst]);\n"
+            "    let sum = bitcast<u32>(bitcast<f32>(old) + value);\n"
+            "    if (atomicCompareExchangeWeak(&out[dst], old, sum).exchanged) { break; }\n  }"
             if out.dtype is float32
-            else "atomicAdd(&out[target], value);"
+            else "atomicAdd(&out[dst], value);"
         )
         out_t = "atomic<u32>" if out.dtype is float32 else "atomic<i32>"
         kernel = get_kernel(
             "scatter_add", "scatter_add", wg, OUT_T=out_t, X_T=x.dtype.wgsl, ACCUMULATE=accumulate
         )
+        chunks = [(0, dim_size)]
     groups = grid(-(-numel // wg))
-    params = [numel, index.ndim, groups[0], dim, dim_size, out._offset, x._offset, index._offset]
-    params += _pad(index.shape, 8, 1) + _pad(out_strides, 8) + _pad(x_strides, 8)
-    params += _pad(index._strides, 8)
-    buffers = [out._storage.buffer, x._storage.buffer, index._storage.buffer, dev.flags()]
-    dev.dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
+    (out_binding, out_offset), (index_binding, index_offset) = bind(out), bind(index)
+    shape_strides = _pad(index.shape, 8, 1) + _pad(out._strides, 8) + _pad(x._strides, 8)
+    shape_strides += _pad(index._strides, 8)
+    for lo, hi in chunks:
+        part = x if (lo, hi) == (0, dim_size) else _rows(x, dim, lo, hi)
+        x_binding, x_offset = bind(part)
+        params = [numel, index.ndim, groups[0], dim, dim_size, out_offset, x_offset, index_offset]
+        params += [lo, hi, 0, 0] + shape_strides
+        buffers = [out_binding, x_binding, index_binding, dev.flags()]
+        dev.dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
+
+
+def _rows(x: Tensor, dim: int, lo: int, hi: int) -> Tensor:
+    """The raw view of x with positions [lo, hi) along dim (no autograd)."""
+    shape = x.shape[:dim] + (hi - lo,) + x.shape[dim + 1 :]
+    return x._view(shape, x._strides, x._offset + lo * x._strides[dim])
+
+
+def _chunks(x: Tensor, dim: int, limit: int) -> list:
+    """Ranges of positions along `dim` whose slab of x fits in one binding."""
+    size = x.shape[dim]
+    span = 4 * (1 + sum((n - 1) * s for n, s in zip(x.shape, x._strides, strict=True)))
+    if span + 256 <= limit or size <= 1:
+        return [(0, size)]
+    if x._strides[dim] != max(x._strides):
+        raise NotImplementedError(
+            f"gathering along dim {dim} from a tensor larger than one storage binding "
+            f"({limit} bytes) unless dim is its outermost one"
+        )
+    inner = span - 4 * (size - 1) * x._strides[dim]
+    step = max(1, (limit - 256 - inner) // (4 * x._strides[dim]) + 1)
+    return [(lo, min(lo + step, size)) for lo in range(0, size, step)]
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tensor:
@@ -75,7 +100,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tens
                 f"smaller than self {list(input.shape)} apart from dimension {d}"
             )
     out = Tensor._empty(index.shape, input.dtype)
-    _dispatch("gather", out, input, index, d, input.shape[d], out._strides, input._strides)
+    _dispatch("gather", out, input, index, d, input.shape[d])
 
     def grad_fn(g, o):
         from .creation import zeros
@@ -115,7 +140,7 @@ def _scatter_add_into(out: Tensor, dim: int, index: Tensor, src: Tensor) -> Tens
             )
     if src.dtype is not out.dtype:
         src = src.to(out.dtype)
-    _dispatch("scatter_add", out, src, index, d, out.shape[d], out._strides, src._strides)
+    _dispatch("scatter_add", out, src, index, d, out.shape[d])
     return out
 
 
@@ -133,7 +158,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     strides[d] = index._strides[0]
     full_index = index._view(tuple(shape), tuple(strides))
     out = Tensor._empty(tuple(shape), input.dtype)
-    _dispatch("gather", out, input, full_index, d, input.shape[d], out._strides, input._strides)
+    _dispatch("gather", out, input, full_index, d, input.shape[d])
 
     def grad_fn(g, o):
         from .creation import zeros

@@ -81,6 +81,28 @@ def workgroup_size() -> int:
     return 64 if get_device().is_cpu else 256
 
 
+def bind(t: Tensor):
+    """(binding, element offset) for passing `t` to a kernel.
+
+    Small buffers are bound whole. A buffer larger than the adapter's largest storage
+    binding (128 MiB by default in WebGPU) is bound only over the span `t` touches,
+    starting at an aligned byte offset; the element offset is then relative to it.
+    """
+    buffer = t._storage.buffer
+    dev = get_device()
+    if buffer.size <= dev.max_binding_size:
+        return buffer, t._offset
+    last = t._offset + sum((n - 1) * s for n, s in zip(t._shape, t._strides, strict=True))
+    start = (t._offset * 4) // dev.storage_alignment * dev.storage_alignment
+    size = max((last + 1) * 4 - start, 4)
+    if size > dev.max_binding_size:
+        raise NotImplementedError(
+            f"a tensor view spanning {size} bytes: larger than the adapter's largest storage "
+            f"binding ({dev.max_binding_size} bytes)"
+        )
+    return (buffer, start, size), t._offset - start // 4
+
+
 def _pad(values, n, fill=0):
     return list(values) + [fill] * (n - len(values))
 
@@ -141,8 +163,9 @@ def elementwise(
     ndim = len(cshape)
 
     scalars, loads_key = [], []
-    out_buffer = out._storage.buffer
-    buffers = [out_buffer]
+    out_binding, out_offset = bind(out)
+    out_start = out_offset - out._offset  # minus the bound range's start, in elements
+    buffers, offsets = [out_binding], [out_offset]
     k = 0
     for x, ctype in zip(operands, compute, strict=True):
         if isinstance(x, Tensor):
@@ -151,9 +174,13 @@ def elementwise(
             mode = "c" if ndim == 1 and s[0] == 1 else ("z" if ndim == 1 and s[0] == 0 else "s")
             # an input in the output's buffer (in-place ops) is read through `out`: WebGPU
             # forbids binding one buffer as read-only and read-write in the same dispatch
-            aliased = x._storage.buffer is out_buffer
-            if not aliased:
-                buffers.append(x._storage.buffer)
+            aliased = x._storage.buffer is out._storage.buffer
+            if aliased:
+                offsets.append(x._offset + out_start)
+            else:
+                binding, offset = bind(x)
+                buffers.append(binding)
+                offsets.append(offset)
             loads_key.append((x.dtype.wgsl, ctype, mode, aliased))
         else:
             loads_key.append((None, ctype, len(scalars), False))
@@ -171,7 +198,7 @@ def elementwise(
     params += _pad(cshape, 8, 1)
     for s in cstrides:
         params += _pad(s, 8)
-    params += _pad([v._offset for v in views], -(-len(views) // 4) * 4)
+    params += _pad(offsets, -(-len(views) // 4) * 4)
     params += _pad(scalars, 4)
     get_device().dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
     return out
@@ -282,10 +309,11 @@ def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index
     groups = grid(-(-num_out // wg))
     scale = struct.unpack("<I", struct.pack("<f", 1.0 / reduce_size))[0]
     params = [num_out, reduce_size, len(outer_shape), len(inner_shape)]
-    params += [groups[0], x._offset, scale, 0]
+    x_binding, x_offset = bind(x)
+    params += [groups[0], x_offset, scale, 0]
     params += _pad(outer_shape, 8, 1) + _pad(outer_strides, 8)
     params += _pad(inner_shape, 8, 1) + _pad(inner_strides, 8)
-    buffers = [out._storage.buffer, x._storage.buffer]
+    buffers = [out._storage.buffer, x_binding]
     if with_index:
         buffers.append(index._storage.buffer)
     get_device().dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)

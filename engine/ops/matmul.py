@@ -13,7 +13,7 @@ from .. import autograd
 from ..backend import get_device, get_kernel
 from ..dtypes import float32
 from ..tensor import Tensor
-from .launch import broadcast_shapes, collapse
+from .launch import bind, broadcast_shapes, collapse
 from .movement import expand, reshape, squeeze, unsqueeze
 from .reduction import sum_to
 
@@ -30,10 +30,7 @@ def _as_batch3(x: Tensor, batch_shape) -> Tensor:
     if len(bshape) == 1:
         return x._view((bshape[0], *x.shape[nb:]), (bstrides[0], *x._strides[nb:]))
     x = x.contiguous()
-    return x._view(
-        (math.prod(batch_shape), *x.shape[nb:]),
-        (x._strides[nb - 1] * x.shape[nb - 1], *x._strides[nb:]),
-    )
+    return x._view((math.prod(batch_shape), *x.shape[nb:]), (x._strides[nb - 1], *x._strides[nb:]))
 
 
 def _bmm(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -57,13 +54,17 @@ def _bmm(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
         BIAS_TERM=" + bias[p.bias.x + col * p.bias.y]" if bias is not None else "",
         PARAMS_BINDING=4 if bias is not None else 3,
     )
+    (a_binding, a_offset), (b_binding, b_offset) = bind(a), bind(b)
     params = [m, n, k, batch]
-    params += [a._strides[0], a._strides[1], a._strides[2], a._offset]
-    params += [b._strides[0], b._strides[1], b._strides[2], b._offset]
-    params += [bias._offset, bias._strides[0], 0, 0] if bias is not None else [0, 0, 0, 0]
-    buffers = [out._storage.buffer, a._storage.buffer, b._storage.buffer]
+    params += [a._strides[0], a._strides[1], a._strides[2], a_offset]
+    params += [b._strides[0], b._strides[1], b._strides[2], b_offset]
+    buffers = [out._storage.buffer, a_binding, b_binding]
     if bias is not None:
-        buffers.append(bias._storage.buffer)
+        bias_binding, bias_offset = bind(bias)
+        params += [bias_offset, bias._strides[0], 0, 0]
+        buffers.append(bias_binding)
+    else:
+        params += [0, 0, 0, 0]
     if batch > 65535:
         raise NotImplementedError("matmul with more than 65535 batched matrices")
     groups = (-(-n // 32), -(-m // 32), batch)

@@ -83,7 +83,15 @@ def map_(expr, operands, compute, out_dtype, out=None):
 
 
 def _backward_map(expr, *operands):
-    """One fused float32 kernel for a backward expression."""
+    """One fused float32 kernel for a backward expression.
+
+    A fused kernel is not differentiable itself: under create_graph (gradients of
+    gradients) an op needs a composite backward, or it says it has none.
+    """
+    if autograd.is_grad_enabled() and any(_needs(x) for x in operands):
+        raise NotImplementedError(
+            f"higher-order gradients (create_graph=True) through the backward `{expr}`"
+        )
     return map_(expr, operands, float32, float32)
 
 
@@ -124,6 +132,23 @@ UNARY = {
 }
 _INT_IDENTITY = ("floor", "ceil", "round", "trunc")
 
+# Backward rules written with differentiable tensor ops, used under create_graph=True so
+# that gradients of gradients exist: f(grad, input, output) -> input gradient.
+HIGHER_ORDER = {
+    "neg": lambda g, x, o: -g,
+    "abs": lambda g, x, o: g * x.sign(),
+    "exp": lambda g, x, o: g * o,
+    "log": lambda g, x, o: g / x,
+    "sqrt": lambda g, x, o: g * 0.5 / o,
+    "square": lambda g, x, o: g * 2.0 * x,
+    "reciprocal": lambda g, x, o: -g * o * o,
+    "sin": lambda g, x, o: g * x.cos(),
+    "cos": lambda g, x, o: -g * x.sin(),
+    "tanh": lambda g, x, o: g * (1.0 - o * o),
+    "sigmoid": lambda g, x, o: g * o * (1.0 - o),
+    "relu": lambda g, x, o: g * (o > 0).float(),
+}
+
 
 def unary(name: str, x: Tensor, out: Tensor | None = None) -> Tensor:
     """Apply the UNARY op `name` to `x` (into `out` when given) and record its backward."""
@@ -142,6 +167,8 @@ def unary(name: str, x: Tensor, out: Tensor | None = None) -> Tensor:
     if backward is not None:
 
         def grad_fn(g, output):
+            if autograd.is_grad_enabled() and name in HIGHER_ORDER:
+                return (HIGHER_ORDER[name](g, x, output),)
             other = x if saved == "input" else output
             return (
                 _backward_map(backward, g) if saved is None else _backward_map(backward, g, other),
@@ -240,14 +267,13 @@ def pow(input, exponent) -> Tensor:
             )
             return out
         out = map_(special.get(exponent, "pow_(x0, x1)"), [input, exponent], float32, float32)
-        return autograd.record(
-            out,
-            "PowBackward0",
-            (input,),
-            lambda g, o: (
-                _backward_map("x0 * x2 * pow_(x1, x2 - 1.0)", g, input, float(exponent)),
-            ),
-        )
+
+        def grad_fn(g, o):
+            if autograd.is_grad_enabled():  # create_graph: stay differentiable
+                return (g * exponent * pow(input, exponent - 1),)
+            return (_backward_map("x0 * x2 * pow_(x1, x2 - 1.0)", g, input, float(exponent)),)
+
+        return autograd.record(out, "PowBackward0", (input,), grad_fn)
     out = map_("pow_(x0, x1)", [input, exponent], float32, float32)
 
     def grad_fn(g, o):

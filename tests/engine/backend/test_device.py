@@ -1,0 +1,91 @@
+"""engine/backend: batching, the buffer pool, the upload hazard, errors from the GPU."""
+
+import pytest
+
+import engine
+from engine.backend import get_device
+from engine.backend.device import size_class
+
+
+def test_size_classes_cover_requests():
+    for n in (1, 255, 256, 257, 1000, 4096, 1 << 20, (1 << 20) + 1, 3_000_000):
+        assert size_class(n) >= n
+    assert size_class(3_000_000) < 3_000_000 * 1.1
+
+
+def test_ops_are_batched_into_one_submit():
+    dev = get_device()
+    x = engine.ones(1000)
+    dev.flush()
+    submits = dev.stats["submits"]
+    y = x
+    for _ in range(50):
+        y = y * 1.01 + 0.5
+    assert dev.stats["submits"] == submits  # nothing submitted yet
+    y.sum().item()
+    assert dev.stats["submits"] == submits + 1
+
+
+def test_pool_reuses_buffers_in_steady_state():
+    dev = get_device()
+    x = engine.randn(256, 64)
+    for _ in range(3):
+        (x * 2 + 1).sum().item()
+    allocated = dev.stats["allocated"]
+    for _ in range(10):
+        (x * 2 + 1).sum().item()
+    assert dev.stats["allocated"] == allocated
+
+
+def test_upload_into_a_recycled_buffer_does_not_overtake_pending_work():
+    # writeBuffer runs before commands pending in the encoder: an upload must never land
+    # in a buffer that a pending dispatch still reads
+    a = engine.full((4096,), 1.0)
+    b = a * 2  # pending: reads a
+    del a  # a's buffer goes back to the pool while the dispatch that reads it is pending
+    c = engine.tensor([5.0] * 4096)  # an upload of the same size
+    assert b.sum().item() == 8192.0
+    assert c.sum().item() == 5.0 * 4096
+
+
+def test_many_dispatches_cross_the_batch_limit():
+    dev = get_device()
+    y = engine.zeros(10)
+    for _ in range(dev.max_dispatches_per_batch + 50):
+        y = y + 1
+    assert y.tolist() == [float(dev.max_dispatches_per_batch + 50)] * 10
+
+
+def test_gpu_validation_errors_become_python_exceptions():
+    from engine.backend import get_kernel
+
+    with pytest.raises(Exception, match="(?i)validation|parsing"):
+        get_kernel(
+            "elementwise",
+            NSTRIDES=2,
+            NOFFSETS=1,
+            OUT_T="f32",
+            INPUT_BINDINGS="",
+            PARAMS_BINDING=1,
+            FUNCTIONS="",
+            LOADS="",
+            OUT_INDEX="i",
+            EXPR="nonsense(",
+        )
+    assert (engine.ones(3) + 1).tolist() == [2.0, 2.0, 2.0]  # the device is still usable
+
+
+def test_views_of_buffers_larger_than_a_binding_are_bound_by_range(monkeypatch):
+    # WebGPU caps one storage binding (128 MiB by default): views of bigger buffers (a whole
+    # data set in one tensor) bind only the span they touch. Shrink the cap to test it.
+    dev = get_device()
+    big = engine.arange(20000).float().reshape(100, 200)
+    monkeypatch.setattr(dev, "max_binding_size", 4096)
+    rows = big[engine.tensor([3, 97])]  # a gather in chunks of rows, each bound by range
+    assert rows[:, :3].tolist() == [[600.0, 601.0, 602.0], [19400.0, 19401.0, 19402.0]]
+    assert (big[50, 10:20] * 2).tolist() == [2.0 * v for v in range(10010, 10020)]
+    assert big[99].sum().item() == sum(range(19800, 20000))
+    assert (big[7:9, :4] @ big[0:4, :2]).shape == (2, 2)
+    assert big.t()[engine.tensor([1]), :2].tolist() == [[1.0, 201.0]]  # dim 1 of big: chunked
+    with pytest.raises(NotImplementedError, match="largest storage binding"):
+        big.sum()
