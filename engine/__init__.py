@@ -13,6 +13,7 @@ from .backend import set_power_preference
 from .dtypes import bool_ as bool
 from .dtypes import dtype, float32, int32
 from .ops import creation as _creation
+from .ops import fused as _fused
 from .ops import indexing as _indexing
 from .ops import matmul as _matmul
 from .ops import movement as _movement
@@ -134,6 +135,11 @@ bmm = _matmul.bmm
 outer = ger = _matmul.outer
 dot = _matmul.dot
 einsum = _matmul.einsum
+
+# fused optimizer steps (torch._fused_adam_ / torch._fused_sgd_ counterparts)
+_fused_adam_ = _fused.adam_step_
+_fused_sgd_ = _fused.sgd_step_
+_fusable = _fused.fusable
 
 # indexing
 gather = _indexing.gather

@@ -188,7 +188,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
 
 
 def _store_grad(tensor, grad, create_graph):
-    if not create_graph:
+    if not create_graph and grad.requires_grad:
         grad = grad.detach()
     if tensor.grad is None:
         # the same gradient object may reach several tensors (e.g. through add): own it

@@ -61,6 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var off = base;
   var acc: {{ACC_T}} = {{LOAD}};
   var best = 0i;
+  var scaled_sum = 1.0;  // logsumexp: sum of exp(x - acc) so far, acc being the running max
   for (var r = 1u; r < size; r++) {
     off = base + r * step;
     if (!single) {

@@ -253,12 +253,33 @@ _REDUCTIONS = {
     "max": ("if (v > acc || (v != v && acc == acc)) { acc = v; best = i32(r); }", "acc"),
     "min": ("if (v < acc || (v != v && acc == acc)) { acc = v; best = i32(r); }", "acc"),
     "any": ("acc = max(acc, v);", "acc"),
+    # one pass: a running maximum and the sum of exponentials rescaled to it
+    "logsumexp": (
+        "if (v > acc) { scaled_sum = scaled_sum * exp(acc - v) + 1.0; acc = v; }"
+        " else { scaled_sum = scaled_sum + exp(v - acc); }",
+        "select(acc + log(scaled_sum), acc, acc < -3.4028234e38)",
+    ),
+    # the same pass, returning the maximum (and the rescaled sum as second output)
+    "max_sumexp": (
+        "if (v > acc) { scaled_sum = scaled_sum * exp(acc - v) + 1.0; acc = v; }"
+        " else { scaled_sum = scaled_sum + exp(v - acc); }",
+        "acc",
+    ),
     "all": ("acc = min(acc, v);", "acc"),
 }
 
 
+# the second output some reductions can also write: (its dtype, its WGSL value)
+_SECOND_OUTPUT = {
+    "max": (int32, "best"),
+    "min": (int32, "best"),
+    "max_sumexp": (float32, "scaled_sum"),
+}
+
+
 def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index=False):
-    """Reduce `x` over `dims` with `op`; returns values (and i32 indices if asked)."""
+    """Reduce `x` over `dims` with `op`; returns values, and with `with_index` also the
+    op's second output: the i32 indices of max/min, the sum of exp(x - max) of max_sumexp."""
     ndim = x.ndim
     dims = sorted({x._wrap_dim(d) for d in dims}) if ndim else []
     kept = [d for d in range(ndim) if d not in dims]
@@ -268,7 +289,8 @@ def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index
     reduce_size = math.prod(x._shape[d] for d in dims)
     num_out = math.prod(out_shape)
     out = Tensor._empty(final_shape, out_dtype)
-    index = Tensor._empty(final_shape, int32) if with_index else None
+    second_dtype, second_value = _SECOND_OUTPUT.get(op, (None, None))
+    index = Tensor._empty(final_shape, second_dtype) if with_index else None
     if num_out == 0:
         return (out, index) if with_index else out
     if reduce_size == 0:
@@ -298,12 +320,12 @@ def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index
         STEP=step,
         FINAL=convert(final, acc_t, out_dtype.wgsl),
         INDEX_BINDING=(
-            "@group(0) @binding(2) var<storage, read_write> out_index: array<i32>;"
+            f"@group(0) @binding(2) var<storage, read_write> out_index: array<{second_dtype.wgsl}>;"
             if with_index
             else ""
         ),
         PARAMS_BINDING=3 if with_index else 2,
-        WRITE_INDEX="out_index[o] = best;" if with_index else "",
+        WRITE_INDEX=f"out_index[o] = {second_value};" if with_index else "",
         LOAD=source,
     )
     groups = grid(-(-num_out // wg))

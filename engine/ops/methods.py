@@ -59,15 +59,15 @@ def _inplace(name, fn):
     return method
 
 
-def _direct_binary(name, fn):
-    """add_/sub_/mul_/div_: one kernel writing into self when no graph is recorded."""
+def _direct(name, fn):
+    """add_, mul_, addcmul_, ...: one kernel writing into self when no graph is recorded."""
     fallback = _inplace(name, fn)
 
-    def method(self, other, **kwargs):
-        if _needs_graph(self, (other,), kwargs):
-            return fallback(self, other, **kwargs)
+    def method(self, *args, **kwargs):
+        if _needs_graph(self, args, kwargs) or self.dtype is not float32 and name in _FLOAT_ONLY:
+            return fallback(self, *args, **kwargs)
         with autograd.no_grad():
-            fn(self, other, out=self, **kwargs)
+            fn(self, *args, out=self, **kwargs)
         return self
 
     method.__name__ = name
@@ -291,9 +291,6 @@ _INPLACE = {
     "clip_": pointwise.clamp,
     "clamp_min_": lambda self, min: pointwise.clamp(self, min=min),
     "clamp_max_": lambda self, max: pointwise.clamp(self, max=max),
-    "addcmul_": pointwise.addcmul,
-    "addcdiv_": pointwise.addcdiv,
-    "lerp_": pointwise.lerp,
     "masked_fill_": pointwise.masked_fill,
     "copy_": lambda self, src, non_blocking=False: movement.expand(
         src if isinstance(src, Tensor) else creation.tensor(src), self.shape
@@ -309,7 +306,11 @@ _DIRECT = {
     "sub_": pointwise.sub,
     "mul_": pointwise.mul,
     "div_": pointwise.div,
+    "lerp_": pointwise.lerp,
+    "addcmul_": pointwise.addcmul,
+    "addcdiv_": pointwise.addcdiv,
 }
+_FLOAT_ONLY = ("lerp_", "addcmul_", "addcdiv_")
 
 
 def _unary_method(name):
@@ -377,7 +378,7 @@ def install() -> None:
     for name, fn in _INPLACE.items():
         setattr(Tensor, name, _inplace(name, fn))
     for name, fn in _DIRECT.items():
-        setattr(Tensor, name, _direct_binary(name, fn))
+        setattr(Tensor, name, _direct(name, fn))
     Tensor.fill_ = _fast_fill
     Tensor.zero_ = _fast_zero
     Tensor.copy_ = _fast_copy

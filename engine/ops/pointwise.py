@@ -609,9 +609,9 @@ def _scalar_as(value, dt):
     return float(value) if dt is float32 else (int(value) if dt is int32 else bool(value))
 
 
-def lerp(input, end, weight) -> Tensor:
+def lerp(input, end, weight, *, out=None) -> Tensor:
     """input + weight * (end - input), fused into one kernel."""
-    out = map_("x0 + x2 * (x1 - x0)", [input, end, weight], float32, float32)
+    out = map_("x0 + x2 * (x1 - x0)", [input, end, weight], float32, float32, out=out)
 
     def grad_fn(g, o):
         return (
@@ -627,9 +627,9 @@ def lerp(input, end, weight) -> Tensor:
     return autograd.record(out, "LerpBackward0", (input, end, weight), grad_fn)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+def addcmul(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     """input + value * tensor1 * tensor2, fused into one kernel."""
-    out = map_("x0 + x3 * x1 * x2", [input, tensor1, tensor2, value], float32, float32)
+    out = map_("x0 + x3 * x1 * x2", [input, tensor1, tensor2, value], float32, float32, out=out)
 
     def grad_fn(g, o):
         return (
@@ -645,9 +645,9 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     return autograd.record(out, "AddcmulBackward0", (input, tensor1, tensor2), grad_fn)
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     """input + value * tensor1 / tensor2, fused into one kernel."""
-    out = map_("x0 + x3 * x1 / x2", [input, tensor1, tensor2, value], float32, float32)
+    out = map_("x0 + x3 * x1 / x2", [input, tensor1, tensor2, value], float32, float32, out=out)
 
     def grad_fn(g, o):
         return (

@@ -229,21 +229,24 @@ def norm(input: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(input), dim)) computed stably by shifting by the maximum."""
+    """log(sum(exp(input), dim)) in one stable pass (a running maximum rescales the sum)."""
     dims = _dims(input, dim)
-    shift = amax(input.detach(), dims, keepdim=True)
-    shift = elementwise("select(x0, 0.0, abs(x0) > 3.4e38)", [shift], ["f32"], float32)
-    out = (input - shift).exp().sum(dims, keepdim=True).log() + shift
-    return out if keepdim else out.squeeze(dims) if len(dims) else out
+    out = reduce("logsumexp", input.float(), dims, keepdim, float32)
+
+    def grad_fn(g, o):
+        # d/dx logsumexp = softmax(x) = exp(x - out)
+        g_full = _expand_back(g, input, dims, keepdim)
+        o_full = _expand_back(o, input, dims, keepdim)
+        return (g_full * (input - o_full).exp(),)
+
+    return autograd.record(out, "LogsumexpBackward0", (input,), grad_fn)
 
 
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """exp(x) / sum(exp(x)) along `dim`, shifted by the maximum for stability."""
+    """exp(x - max) / sum(exp(x - max)) along `dim`: one reduction pass and one map."""
     d = input._wrap_dim(dim)
-    shift = reduce("max", input, [d], True, float32)
-    e = elementwise("exp(x0 - x1)", [input, shift], ["f32", "f32"], float32)
-    total = reduce("sum", e, [d], True, float32)
-    out = elementwise("x0 / x1", [e, total], ["f32", "f32"], float32)
+    shift, total = reduce("max_sumexp", input, [d], True, float32, with_index=True)
+    out = elementwise("exp(x0 - x1) / x2", [input, shift, total], ["f32"] * 3, float32)
 
     def grad_fn(g, o):
         dot = sum(g * o, d, keepdim=True)
@@ -253,11 +256,9 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """x - log(sum(exp(x))) along `dim`, computed stably."""
+    """x - max - log(sum(exp(x - max))) along `dim`: one reduction pass and one map."""
     d = input._wrap_dim(dim)
-    shift = reduce("max", input, [d], True, float32)
-    e = elementwise("exp(x0 - x1)", [input, shift], ["f32", "f32"], float32)
-    total = reduce("sum", e, [d], True, float32)
+    shift, total = reduce("max_sumexp", input, [d], True, float32, with_index=True)
     out = elementwise("x0 - x1 - log(x2)", [input, shift, total], ["f32"] * 3, float32)
 
     def grad_fn(g, o):

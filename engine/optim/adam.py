@@ -25,8 +25,16 @@ def _adam_update(
     decoupled_weight_decay,
 ):
     """Update one parameter and its moment estimates in place, for step number ``step``
-    (1 on the first update). Four kernel dispatches in the default configuration.
+    (1 on the first update). One fused kernel dispatch for contiguous tensors; the
+    composite below (four or more dispatches) handles any other layout.
     """
+    if engine._fusable(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
+        engine._fused_adam_(
+            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
+            beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )  # fmt: skip
+        return
     if maximize:
         grad = -grad
     if weight_decay != 0:

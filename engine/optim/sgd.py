@@ -10,8 +10,18 @@ def _sgd_update(
 ):
     """Update one parameter in place; return its momentum buffer (``None`` without momentum).
 
-    One kernel dispatch for plain SGD; up to five with every option on.
+    One fused kernel dispatch for contiguous tensors; the composite below (up to five
+    dispatches with every option on) handles any other layout.
     """
+    if engine._fusable(param, grad, momentum_buffer):
+        first_step = momentum != 0 and momentum_buffer is None
+        if first_step:
+            momentum_buffer = engine.empty_like(param)
+        engine._fused_sgd_(
+            param, grad, momentum_buffer, lr=lr, momentum=momentum, dampening=dampening,
+            weight_decay=weight_decay, nesterov=nesterov, maximize=maximize, first_step=first_step,
+        )  # fmt: skip
+        return momentum_buffer
     if maximize:
         grad = -grad
     if weight_decay != 0:
