@@ -1,7 +1,7 @@
 // matmul.wgsl: c[b] = a[b] @ b[b] (+ bias), register-blocked.
 //
 // a: (batch, M, K) and b: (batch, K, N) are strided views (a transpose costs nothing);
-// c: (batch, M, N) contiguous. Each thread computes a 4x4 block of c, keeping it in
+// c: (batch, M, N) contiguous. Each thread computes 16 elements of c, keeping them in
 // registers and reading a and b straight from storage: no workgroup memory and no
 // barriers, the variant that CPU adapters run fastest (shared/WEBGPU.md) and that is
 // still reasonable on GPUs.
@@ -27,8 +27,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let M = p.dims.x;
   let N = p.dims.y;
   let K = p.dims.z;
-  let row0 = (wid.y * 8u + lid.y) * 4u;
-  let col0 = (wid.x * 8u + lid.x) * 4u;
+  // thread (x, y) of a workgroup owns rows y, y+8, y+16, y+24 and columns x, x+8, ... of
+  // the workgroup's 32x32 tile: neighbouring threads touch neighbouring columns, which
+  // SIMD lanes (CPU adapters) and memory coalescing (GPUs) both want
+  let row0 = wid.y * 32u + lid.y;
+  let col0 = wid.x * 32u + lid.x;
   if (row0 >= M || col0 >= N) {
     return;
   }
@@ -37,8 +40,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var a_row: vec4<u32>;
   var b_col: vec4<u32>;
   for (var i = 0u; i < 4u; i++) {
-    a_row[i] = p.a.w + batch * p.a.x + min(row0 + i, M - 1u) * p.a.y;
-    b_col[i] = p.b.w + batch * p.b.x + min(col0 + i, N - 1u) * p.b.z;
+    a_row[i] = p.a.w + batch * p.a.x + min(row0 + 8u * i, M - 1u) * p.a.y;
+    b_col[i] = p.b.w + batch * p.b.x + min(col0 + 8u * i, N - 1u) * p.b.z;
   }
   var acc: array<vec4<f32>, 4>;
   for (var k = 0u; k < K; k++) {
@@ -52,10 +55,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   let c_base = batch * M * N;
   for (var i = 0u; i < 4u; i++) {
-    let row = row0 + i;
+    let row = row0 + 8u * i;
     if (row < M) {
       for (var j = 0u; j < 4u; j++) {
-        let col = col0 + j;
+        let col = col0 + 8u * j;
         if (col < N) {
           c[c_base + row * N + col] = acc[i][j]{{BIAS_TERM}};
         }

@@ -47,7 +47,7 @@ def test_reshape_copies_only_when_needed():
         lambda t: t[:, :1].expand(2, 5, 4),
         lambda t: t.flatten(),
         lambda t: t.flatten(1),
-        lambda t: t.T,
+        lambda t: t.mT,
         lambda t: t.narrow(2, 1, 2),
         lambda t: t.select(1, 2),
         lambda t: t.contiguous(),
