@@ -11,6 +11,7 @@ from .device import Device, Kernel
 _STORAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
 _UNIFORM = wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST
 _STAGING = wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST
+BIND_GROUP_CACHE_SIZE = 4096
 
 
 def request_adapter(power_preference: str | None = None):
@@ -56,6 +57,7 @@ class NativeDevice(Device):
         self._encoder = None
         self._pass = None
         self._staging: dict[int, list] = {}
+        self._bind_groups: dict[tuple, object] = {}
 
     # ---- hooks ---------------------------------------------------------------
     def _create_storage(self, size):
@@ -84,21 +86,30 @@ class NativeDevice(Device):
         )
 
     def _record(self, kernel, handles, uniform_offset, uniform_size, groups):
-        entries = [
-            {"binding": i, "resource": {"buffer": h, "offset": offset, "size": size}}
-            for i, (h, offset, size) in enumerate(handles)
-        ]
-        entries.append(
-            {
-                "binding": len(handles),
-                "resource": {
-                    "buffer": self._uniform_buffer,
-                    "offset": uniform_offset,
-                    "size": uniform_size,
-                },
-            }
-        )
-        bind_group = self.device.create_bind_group(layout=kernel.layout, entries=entries)
+        # A training loop repeats the same dispatches on the same pooled buffers at the
+        # same uniform offsets, so bind groups are cached: creating one through wgpu-py
+        # costs more than recording the dispatch itself.
+        key = (kernel, uniform_offset, uniform_size, *handles)
+        bind_group = self._bind_groups.get(key)
+        if bind_group is None:
+            entries = [
+                {"binding": i, "resource": {"buffer": h, "offset": offset, "size": size}}
+                for i, (h, offset, size) in enumerate(handles)
+            ]
+            entries.append(
+                {
+                    "binding": len(handles),
+                    "resource": {
+                        "buffer": self._uniform_buffer,
+                        "offset": uniform_offset,
+                        "size": uniform_size,
+                    },
+                }
+            )
+            bind_group = self.device.create_bind_group(layout=kernel.layout, entries=entries)
+            if len(self._bind_groups) >= BIND_GROUP_CACHE_SIZE:
+                self._bind_groups.pop(next(iter(self._bind_groups)))  # the oldest entry
+            self._bind_groups[key] = bind_group
         if self._pass is None:
             if self._encoder is None:
                 self._encoder = self.device.create_command_encoder()
