@@ -20,6 +20,8 @@ from __future__ import annotations
 
 MIN_BUFFER_SIZE = 256
 UNIFORM_RING_SIZE = 1 << 18
+# free buffers kept for reuse; past this the largest ones go back to the driver
+POOL_LIMIT = 512 << 20
 
 
 def size_class(nbytes: int) -> int:
@@ -68,7 +70,8 @@ class Device:
         # the garbage collector, which runs the finalizers of everything only reachable
         # through the cycle: wgpu-py's would release the native buffer that Storage.__del__
         # just returned to the pool.
-        self._buffers: list[Buffer] = []
+        self._buffers: set[Buffer] = set()
+        self._free_bytes = 0
         self._batch = 0
         self._pending = 0
         self._uniforms = bytearray()
@@ -85,6 +88,9 @@ class Device:
         raise NotImplementedError
 
     def _create_uniform(self, size: int):
+        raise NotImplementedError
+
+    def _destroy(self, handle) -> None:
         raise NotImplementedError
 
     def _write(self, handle, offset: int, data) -> None:
@@ -114,19 +120,42 @@ class Device:
         free = self._pool.get(size)
         if free:
             if not for_upload:
+                self._free_bytes -= size
                 return free.pop()
             for i in range(len(free) - 1, -1, -1):
                 if free[i].batch != self._batch:
+                    self._free_bytes -= size
                     return free.pop(i)
         self.stats["allocated"] += 1
         self.stats["allocated_bytes"] += size
         buffer = Buffer(self._create_storage(size), size)
-        self._buffers.append(buffer)
+        self._buffers.add(buffer)
         return buffer
 
     def free(self, buffer: Buffer) -> None:
         """Return a buffer to the pool (called when a tensor storage is collected)."""
         self._pool.setdefault(buffer.size, []).append(buffer)
+        self._free_bytes += buffer.size
+        if self._free_bytes > POOL_LIMIT:
+            self.trim(POOL_LIMIT // 2)
+
+    def trim(self, keep_bytes: int = 0) -> None:
+        """Destroy pooled buffers, largest first, until at most `keep_bytes` stay free.
+
+        Buffers that the pending batch uses are kept: destroying one would drop the
+        whole command buffer at submit.
+        """
+        for size in sorted(self._pool, reverse=True):
+            free = self._pool[size]
+            kept = []
+            for buffer in free:
+                if self._free_bytes <= keep_bytes or buffer.batch == self._batch:
+                    kept.append(buffer)
+                    continue
+                self._destroy(buffer.handle)
+                self._buffers.discard(buffer)
+                self._free_bytes -= size
+            self._pool[size] = kept
 
     def upload(self, data) -> Buffer:
         """A new buffer holding `data` (a bytes-like object)."""

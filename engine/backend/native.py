@@ -66,6 +66,11 @@ class NativeDevice(Device):
     def _create_uniform(self, size):
         return self.device.create_buffer(size=size, usage=_UNIFORM)
 
+    def _destroy(self, handle):
+        for key in [k for k in self._bind_groups if any(h[0] is handle for h in k[3:])]:
+            del self._bind_groups[key]
+        handle.destroy()
+
     def _write(self, handle, offset, data):
         self.queue.write_buffer(handle, offset, data)
 

@@ -89,3 +89,17 @@ def test_views_of_buffers_larger_than_a_binding_are_bound_by_range(monkeypatch):
     assert big.t()[engine.tensor([1]), :2].tolist() == [[1.0, 201.0]]  # dim 1 of big: chunked
     with pytest.raises(NotImplementedError, match="largest storage binding"):
         big.sum()
+
+
+def test_trim_returns_pooled_buffers_but_keeps_pending_ones():
+    dev = get_device()
+    source = engine.ones(10_000)
+    pending = source * 3  # recorded, not submitted: reads source's buffer
+    del source  # its buffer is back in the pool while the pending dispatch still reads it
+    scratch = [engine.ones(50_000 + i) for i in range(3)]
+    del scratch
+    before = len(dev._buffers)
+    dev.trim(0)
+    assert len(dev._buffers) < before
+    assert pending.sum().item() == 30_000.0  # the pending batch survived the trim
+    assert (engine.ones(50_000) * 2).sum().item() == 100_000.0  # pool refills on demand
