@@ -244,29 +244,46 @@ def _compile_elementwise(key, num_views, wg):
 
 # ---- reductions ---------------------------------------------------------------------
 
-# (accumulate step, final value) for each reduction; `v` is the next element, `acc`
-# starts as the first one, `best` is the index of the extreme value so far
+# For each reduction: (accumulate step, final value, combine rule). `v` is the next
+# element, `acc` starts as the first one, `best` is the index of the extreme value so
+# far, `scaled_sum` the sum of exp(x - acc). The combine rule merges another partial
+# result (`other`, `other_best`, `other_sum`) into this one (reduce_workgroup.wgsl).
+_EXTREME_STEP = "if (v {cmp} acc || (v != v && acc == acc)) {{ acc = v; best = i32(r); }}"
+_EXTREME_COMBINE = (
+    "if (other {cmp} acc || (other == acc && other_best < best) || (other != other && acc == acc))"
+    " {{ acc = other; best = other_best; }}"
+)
+_SUMEXP_STEP = (
+    "if (v > acc) { scaled_sum = scaled_sum * exp(acc - v) + 1.0; acc = v; }"
+    " else { scaled_sum = scaled_sum + exp(v - acc); }"
+)
+_SUMEXP_COMBINE = (
+    "let top = max(acc, other);"
+    " scaled_sum = scaled_sum * exp(acc - top) + other_sum * exp(other - top); acc = top;"
+)
 _REDUCTIONS = {
-    "sum": ("acc = acc + v;", "acc"),
-    "mean": ("acc = acc + v;", "acc * scale"),
-    "prod": ("acc = acc * v;", "acc"),
-    "max": ("if (v > acc || (v != v && acc == acc)) { acc = v; best = i32(r); }", "acc"),
-    "min": ("if (v < acc || (v != v && acc == acc)) { acc = v; best = i32(r); }", "acc"),
-    "any": ("acc = max(acc, v);", "acc"),
+    "sum": ("acc = acc + v;", "acc", "acc = acc + other;"),
+    "mean": ("acc = acc + v;", "acc * scale", "acc = acc + other;"),
+    "prod": ("acc = acc * v;", "acc", "acc = acc * other;"),
+    "max": (_EXTREME_STEP.format(cmp=">"), "acc", _EXTREME_COMBINE.format(cmp=">")),
+    "min": (_EXTREME_STEP.format(cmp="<"), "acc", _EXTREME_COMBINE.format(cmp="<")),
+    "any": ("acc = max(acc, v);", "acc", "acc = max(acc, other);"),
+    "all": ("acc = min(acc, v);", "acc", "acc = min(acc, other);"),
     # one pass: a running maximum and the sum of exponentials rescaled to it
     "logsumexp": (
-        "if (v > acc) { scaled_sum = scaled_sum * exp(acc - v) + 1.0; acc = v; }"
-        " else { scaled_sum = scaled_sum + exp(v - acc); }",
+        _SUMEXP_STEP,
         "select(acc + log(scaled_sum), acc, acc < -3.4028234e38)",
+        _SUMEXP_COMBINE,
     ),
     # the same pass, returning the maximum (and the rescaled sum as second output)
-    "max_sumexp": (
-        "if (v > acc) { scaled_sum = scaled_sum * exp(acc - v) + 1.0; acc = v; }"
-        " else { scaled_sum = scaled_sum + exp(v - acc); }",
-        "acc",
-    ),
-    "all": ("acc = min(acc, v);", "acc"),
+    "max_sumexp": (_SUMEXP_STEP, "acc", _SUMEXP_COMBINE),
 }
+
+# Reductions this long with this few outputs use one workgroup per output on GPUs.
+WORKGROUP_REDUCE_MIN_SIZE = 1024
+WORKGROUP_REDUCE_MAX_OUTPUTS = 4096
+# None: choose by adapter; "serial" or "workgroup" forces a variant (tests use it).
+force_reduce_variant = None
 
 
 # the second output some reductions can also write: (its dtype, its WGSL value)
@@ -308,12 +325,17 @@ def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index
     acc_t = "f32" if out_dtype is float32 else ("u32" if out_dtype is bool_ else "i32")
     if op in ("any", "all"):
         acc_t = "u32"
-    step, final = _REDUCTIONS[op]
+    step, final, combine = _REDUCTIONS[op]
     wg = workgroup_size()
+    variant = force_reduce_variant
+    if variant is None:
+        many = num_out > WORKGROUP_REDUCE_MAX_OUTPUTS or reduce_size < WORKGROUP_REDUCE_MIN_SIZE
+        variant = "serial" if get_device().is_cpu or many else "workgroup"
     source = convert("x[off]", x.dtype.wgsl, acc_t)
     kernel = get_kernel(
-        "reduce",
+        "reduce" if variant == "serial" else "reduce_workgroup",
         workgroup_size=wg,
+        COMBINE=combine,
         OUT_T=out_dtype.wgsl,
         IN_T=x.dtype.wgsl,
         ACC_T=acc_t,
@@ -328,7 +350,7 @@ def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index
         WRITE_INDEX=f"out_index[o] = {second_value};" if with_index else "",
         LOAD=source,
     )
-    groups = grid(-(-num_out // wg))
+    groups = grid(-(-num_out // wg) if variant == "serial" else num_out)
     scale = struct.unpack("<I", struct.pack("<f", 1.0 / reduce_size))[0]
     params = [num_out, reduce_size, len(outer_shape), len(inner_shape)]
     x_binding, x_offset = bind(x)

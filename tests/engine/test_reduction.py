@@ -10,6 +10,14 @@ from tests.conftest import assert_close, check_grads, randn, to_engine, to_torch
 DIMS = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)]
 
 
+@pytest.fixture(autouse=True, params=["serial", "workgroup"])
+def variant(request, monkeypatch):
+    """Run every test with both reduction kernels: one thread per output (CPU adapters,
+    many outputs) and one workgroup per output (GPUs, long reductions)."""
+    monkeypatch.setattr(engine.ops.launch, "force_reduce_variant", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("dim", DIMS)
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("name", ["sum", "mean"])

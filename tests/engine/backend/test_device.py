@@ -103,3 +103,28 @@ def test_trim_returns_pooled_buffers_but_keeps_pending_ones():
     assert len(dev._buffers) < before
     assert pending.sum().item() == 30_000.0  # the pending batch survived the trim
     assert (engine.ones(50_000) * 2).sum().item() == 100_000.0  # pool refills on demand
+
+
+def test_adapter_choice_by_environment_and_api():
+    import os
+    import subprocess
+    import sys
+
+    def run(code, **env):
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}
+        )
+
+    ok = run(
+        "import engine; print(engine.ones(2).sum().item())", ENGINE_POWER_PREFERENCE="low-power"
+    )
+    assert ok.returncode == 0 and ok.stdout.strip() == "2.0"
+    bad = run("import engine; engine.ones(1)", ENGINE_POWER_PREFERENCE="fastest")
+    assert bad.returncode != 0 and "power_preference" in bad.stderr
+    api = run(
+        "import engine; engine.set_power_preference('low-power'); "
+        "print(engine.device_info()['backend'])"
+    )
+    assert api.returncode == 0 and api.stdout.strip()
+    with pytest.raises(RuntimeError, match="already exists"):
+        engine.set_power_preference("low-power")
