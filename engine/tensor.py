@@ -98,7 +98,17 @@ class Tensor:
         "__dict__",
     )
 
-    def __init__(self, storage, shape, strides=None, offset=0, dtype=float32):
+    def __init__(self, storage=None, shape=None, strides=None, offset=0, dtype=float32):
+        if not isinstance(storage, Storage):
+            # torch.Tensor(data) / torch.Tensor(2, 3): a float32 tensor from data or a shape
+            from .ops.creation import empty, tensor
+
+            args = (0,) if storage is None else (storage,) if shape is None else (storage, shape)
+            if all(isinstance(a, int) for a in args):
+                made = empty(*args)
+            else:
+                made = tensor(storage, dtype=float32)
+            storage, shape, strides, offset = made._storage, made._shape, made._strides, 0
         self._storage = storage
         self._shape = Size(shape)
         self._strides = contiguous_strides(shape) if strides is None else tuple(strides)

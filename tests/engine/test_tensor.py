@@ -77,3 +77,10 @@ def test_numpy_is_a_copy():
     arr[0] = 5
     assert x.tolist() == [1.0, 1.0, 1.0]
     assert np.asarray(x.numpy()).dtype == np.float32
+
+
+def test_tensor_constructor_like_torch_tensor():
+    assert engine.Tensor([[1, 2], [3, 4]]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert engine.Tensor(2, 3).shape == (2, 3)
+    assert engine.Tensor().shape == (0,)
+    assert engine.Tensor([1, 2]).dtype is engine.float32
