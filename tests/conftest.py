@@ -52,7 +52,7 @@ def randn(*shape, low=None):
     return x
 
 
-def check_grads(fn_engine, fn_torch, *arrays, rtol=1e-4, atol=1e-5):
+def check_grads(fn_engine, fn_torch, *arrays, rtol=1e-5, atol=1e-6):
     """Compare forward values and the gradients of every input with PyTorch.
 
     A random upstream gradient is used so that a wrong rule cannot hide behind ones.
