@@ -102,8 +102,9 @@ class Device:
     def _submit(self) -> None:
         raise NotImplementedError
 
-    def _read(self, handle, offset: int, nbytes: int) -> memoryview:
-        """Submit pending work plus a copy to a staging buffer, map it, return bytes."""
+    def _read(self, regions) -> list:
+        """Submit pending work plus copies of `regions` ((handle, offset, nbytes) each)
+        to a staging buffer, map it, and return the bytes of each region."""
         raise NotImplementedError
 
     def compile(self, name: str, code: str, entry_point: str, constants: dict) -> Kernel:
@@ -166,15 +167,29 @@ class Device:
         return buffer
 
     def read(self, buffer: Buffer, offset: int, nbytes: int) -> memoryview:
-        """Bytes `[offset, offset + nbytes)` of `buffer`, after all pending work."""
+        """Bytes `[offset, offset + nbytes)` of `buffer`, after all pending work.
+
+        When index kernels ran since the last readback, their error flag is read in the
+        same submit and an out-of-range index raises IndexError here.
+        """
         self._flush_uniforms()
+        regions = [(buffer.handle, offset, nbytes)]
+        check_flags = self._flags_dirty
+        if check_flags:
+            regions.append((self._flags.handle, 0, 4))
         try:
-            data = self._read(buffer.handle, offset, nbytes)
+            results = self._read(regions)
         finally:
             self._after_submit()
-        if self._flags_dirty:
-            self._check_flags()
-        return data
+        if check_flags:
+            self._flags_dirty = False
+            if bytes(results[1]) != bytes(4):
+                self._write(self._flags.handle, 0, bytes(4))
+                raise IndexError(
+                    "index out of range in gather/index_select/scatter_add/indexing "
+                    "(detected on the GPU; the result was computed with clamped indices)"
+                )
+        return results[0]
 
     def flags(self) -> Buffer:
         """The error-flag word that index kernels set when an index is out of range."""
@@ -182,15 +197,6 @@ class Device:
             self._flags = self.upload(bytes(4))
         self._flags_dirty = True
         return self._flags
-
-    def _check_flags(self) -> None:
-        self._flags_dirty = False
-        if bytes(self._read(self._flags.handle, 0, 4)) != bytes(4):
-            self._write(self._flags.handle, 0, bytes(4))
-            raise IndexError(
-                "index out of range in gather/index_select/scatter_add/indexing "
-                "(detected on the GPU; the result was computed with clamped indices)"
-            )
 
     # ---- dispatch ------------------------------------------------------------
     def dispatch(self, kernel: Kernel, buffers, params: bytes, groups) -> None:

@@ -136,23 +136,27 @@ class NativeDevice(Device):
         self._encoder = None  # a validation error below must not poison later batches
         self.queue.submit([encoder.finish()])
 
-    def _read(self, handle, offset, nbytes):
-        # copies must start and end on 4-byte boundaries: widen, then slice back
-        copy_offset = offset - offset % 4
-        copy_size = max(-(-(offset + nbytes - copy_offset) // 4) * 4, 4)
-        size = -(-copy_size // 256) * 256
+    def _read(self, regions):
+        # one staging buffer, one submit and one mapping for all regions; copies must
+        # start and end on 4-byte boundaries: widen each, then slice back
+        copies, size = [], 0
+        for handle, offset, nbytes in regions:
+            copy_offset = offset - offset % 4
+            copy_size = max(-(-(offset + nbytes - copy_offset) // 4) * 4, 4)
+            copies.append((handle, copy_offset, size, copy_size, offset - copy_offset, nbytes))
+            size += -(-copy_size // 256) * 256
         free = self._staging.get(size)
         staging = free.pop() if free else self.device.create_buffer(size=size, usage=_STAGING)
         encoder = self._end_pass()
-        encoder.copy_buffer_to_buffer(handle, copy_offset, staging, 0, copy_size)
+        for handle, copy_offset, at, copy_size, _, _ in copies:
+            encoder.copy_buffer_to_buffer(handle, copy_offset, staging, at, copy_size)
         self._encoder = None
         self.queue.submit([encoder.finish()])
         staging.map_sync(wgpu.MapMode.READ, 0, size)
-        data = staging.read_mapped(0, copy_size, copy=True)
+        data = memoryview(staging.read_mapped(0, size, copy=True)).cast("B")
         staging.unmap()
         self._staging.setdefault(size, []).append(staging)
-        start = offset - copy_offset
-        return memoryview(data).cast("B")[start : start + nbytes]
+        return [data[at + skip : at + skip + nbytes] for _, _, at, _, skip, nbytes in copies]
 
     # ---- information ---------------------------------------------------------
     @property
