@@ -14,6 +14,7 @@ from .dtypes import bool_ as bool
 from .dtypes import dtype, float32, int32
 from .ops import creation as _creation
 from .ops import fused as _fused
+from .ops import loss as _loss
 from .ops import indexing as _indexing
 from .ops import matmul as _matmul
 from .ops import movement as _movement
@@ -140,6 +141,7 @@ einsum = _matmul.einsum
 _fused_adam_ = _fused.adam_step_
 _fused_sgd_ = _fused.sgd_step_
 _fusable = _fused.fusable
+_cross_entropy = _loss.cross_entropy  # fused; engine.nn.functional.cross_entropy uses it
 
 # indexing
 gather = _indexing.gather

@@ -370,6 +370,16 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = _class_dim(input)
+    if (
+        input.ndim == 2
+        and target.dtype is engine.int64
+        and weight is None
+        and label_smoothing == 0.0
+        and tuple(target.shape) == (input.shape[0],)
+        and input.shape[0] > 0
+    ):
+        # the common case, fused into one dispatch forward and one backward
+        return engine._cross_entropy(input, target, ignore_index, reduction)
     log_probs = engine.log_softmax(input, class_dim)
     if target.dtype in (engine.int32, engine.int64):
         return _nll_from_log_probs(

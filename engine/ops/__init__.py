@@ -1,6 +1,6 @@
 """The op families; each module holds forward dispatch and backward rules side by side."""
 
-from . import creation, fused, indexing, matmul, methods, movement, pointwise, reduction
+from . import creation, fused, indexing, loss, matmul, methods, movement, pointwise, reduction
 
 methods.install()
 
