@@ -14,8 +14,8 @@ from .dtypes import bool_ as bool
 from .dtypes import dtype, float32, int32
 from .ops import creation as _creation
 from .ops import fused as _fused
-from .ops import loss as _loss
 from .ops import indexing as _indexing
+from .ops import loss as _loss
 from .ops import matmul as _matmul
 from .ops import movement as _movement
 from .ops import pointwise as _pointwise
