@@ -19,34 +19,8 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that sets gradient recording on or off."""
-
-    def __init__(self, mode: bool):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        self.mode = bool(mode)
-        _grad_enabled = self.mode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__(self.mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
 class _GradMode:
-    """Base of no_grad/enable_grad: usable as `with` block and as a decorator."""
+    """Base of the grad-mode switches: a `with` block and a decorator."""
 
     mode = True
 
@@ -64,10 +38,13 @@ class _GradMode:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self._fresh():
                 return fn(*args, **kwargs)
 
         return wrapper
+
+    def _fresh(self):
+        return self.__class__()
 
 
 class no_grad(_GradMode):
@@ -80,6 +57,28 @@ class enable_grad(_GradMode):
     """Enable gradient recording inside the block or the decorated function."""
 
     mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Set gradient recording on or off: at once when called, until the end of the block
+    when used with `with`, or inside the function when used as a decorator."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        self.mode = bool(mode)
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self):
+        return self  # the constructor already switched
+
+    def __call__(self, fn):
+        global _grad_enabled
+        _grad_enabled = self.prev  # decorating must not change the mode outside fn
+        return super().__call__(fn)
+
+    def _fresh(self):
+        return set_grad_enabled(self.mode)
 
 
 class Node:

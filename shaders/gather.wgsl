@@ -6,12 +6,6 @@
 // Bindings: 0 = out, 1 = x, 2 = index (i32), 3 = flags (atomic u32), 4 = Params.
 // Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
 
-@group(0) @binding(0) var<storage, read_write> out: array<{{OUT_T}}>;
-@group(0) @binding(1) var<storage, read> x: array<{{X_T}}>;
-@group(0) @binding(2) var<storage, read> index: array<i32>;
-@group(0) @binding(3) var<storage, read_write> flags: array<atomic<u32>>;
-@group(0) @binding(4) var<uniform> p: Params;
-
 #include "index_common.wgsl"
 
 @compute @workgroup_size(WG)

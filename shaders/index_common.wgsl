@@ -1,6 +1,7 @@
 // index_common.wgsl: what gather.wgsl and scatter_add.wgsl share (included, never
 // compiled alone): the Params block, the coordinate walk and the index check.
-// Both declare `p` (Params, uniform) and `flags` (array<atomic<u32>>) before including it.
+// Bindings (both): 0 = out, 1 = x (gather) or src (scatter_add), 2 = index (i32),
+//                 3 = flags (atomic u32), 4 = Params.
 
 override WG: u32 = 64u;
 
@@ -15,6 +16,12 @@ struct Params {
   x_strides: array<vec4<u32>, 2>,
   index_strides: array<vec4<u32>, 2>,
 }
+
+@group(0) @binding(0) var<storage, read_write> out: array<{{OUT_T}}>;
+@group(0) @binding(1) var<storage, read> x: array<{{X_T}}>;
+@group(0) @binding(2) var<storage, read> index: array<i32>;
+@group(0) @binding(3) var<storage, read_write> flags: array<atomic<u32>>;
+@group(0) @binding(4) var<uniform> p: Params;
 
 struct Offsets {
   out: u32,

@@ -145,3 +145,18 @@ def test_grad_fn_names():
     x = engine.ones(2, requires_grad=True)
     assert (x * 2).grad_fn.name == "MulBackward0"
     assert "grad_fn=<MulBackward0>" in repr(x * 2)
+
+
+def test_set_grad_enabled_as_call_and_decorator():
+    engine.set_grad_enabled(False)
+    assert not engine.is_grad_enabled()
+    engine.set_grad_enabled(True)
+
+    @engine.set_grad_enabled(False)
+    def f(t):
+        assert not engine.is_grad_enabled()
+        return t * 2
+
+    assert engine.is_grad_enabled()  # decorating changed nothing outside f
+    assert not f(engine.ones(1, requires_grad=True)).requires_grad
+    assert engine.is_grad_enabled()
