@@ -141,7 +141,9 @@ einsum = _matmul.einsum
 _fused_adam_ = _fused.adam_step_
 _fused_sgd_ = _fused.sgd_step_
 _fusable = _fused.fusable
-_cross_entropy = _loss.cross_entropy  # fused; engine.nn.functional.cross_entropy uses it
+# fused kernels behind engine.nn.functional's hot paths (like PyTorch's torch._C._nn)
+_cross_entropy = _loss.cross_entropy
+_linear = _matmul.linear
 
 # indexing
 gather = _indexing.gather

@@ -1,14 +1,14 @@
 """Stateless neural-network functions, as in ``torch.nn.functional``.
 
-Each function is composed from engine functions and Tensor methods (plus the
-fused ``engine.ops.matmul.linear``); each op is at least one GPU kernel dispatch,
-so the compositions are kept short.
+Each function is composed from engine functions and Tensor methods, plus the fused
+kernels the engine exposes for the hot paths (``engine._linear``: matmul with the bias
+added in the same dispatch; ``engine._cross_entropy``); each op is at least one GPU
+kernel dispatch, so the compositions are kept short.
 """
 
 import warnings
 
 import engine
-from engine.ops import matmul as _matmul_ops
 
 # --------------------------------------------------------------------- layers
 
@@ -20,7 +20,7 @@ def linear(input, weight, bias=None):
     ``bias`` :math:`(H_{out})`, output :math:`(*, H_{out})`.
     """
     # One fused dispatch (matmul + bias) with its own backward rule.
-    return _matmul_ops.linear(input, weight, bias)
+    return engine._linear(input, weight, bias)
 
 
 def _no_inplace(function_name, inplace):
