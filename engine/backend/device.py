@@ -47,16 +47,14 @@ class Buffer:
 
 
 class Kernel:
-    """A compiled compute pipeline plus what a dispatch needs to bind it."""
+    """A compiled compute pipeline and the bind-group layout its dispatches use."""
 
-    __slots__ = ("name", "pipeline", "layout", "num_storage", "workgroup_size")
+    __slots__ = ("name", "pipeline", "layout")
 
-    def __init__(self, name, pipeline, layout, num_storage: int, workgroup_size: int):
+    def __init__(self, name, pipeline, layout):
         self.name = name
         self.pipeline = pipeline
         self.layout = layout
-        self.num_storage = num_storage
-        self.workgroup_size = workgroup_size
 
 
 class Device:

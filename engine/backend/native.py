@@ -81,14 +81,7 @@ class NativeDevice(Device):
             layout="auto",
             compute={"module": module, "entry_point": entry_point, "constants": constants},
         )
-        num_storage = code.count("var<storage")
-        return Kernel(
-            name,
-            pipeline,
-            pipeline.get_bind_group_layout(0),
-            num_storage,
-            int(constants.get("WG", 1)),
-        )
+        return Kernel(name, pipeline, pipeline.get_bind_group_layout(0))
 
     def _record(self, kernel, handles, uniform_offset, uniform_size, groups):
         # A training loop repeats the same dispatches on the same pooled buffers at the

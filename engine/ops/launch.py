@@ -156,9 +156,11 @@ def elementwise(
         return out
     if len(shape) > MAX_DIMS:
         raise NotImplementedError(f"tensors with more than {MAX_DIMS} dimensions")
+    out_strides = out._strides if len(out._shape) == len(shape) else broadcast_strides(out, shape)
+    operands = [_unaliased(x, out, shape, out_strides) for x in operands]
+    tensors = [x for x in operands if isinstance(x, Tensor)]
     views = [out, *tensors]
-    strides = [out._strides if len(out._shape) == len(shape) else broadcast_strides(out, shape)]
-    strides += [broadcast_strides(t, shape) for t in tensors]
+    strides = [out_strides] + [broadcast_strides(t, shape) for t in tensors]
     cshape, cstrides = collapse(shape, strides)
     ndim = len(cshape)
 
@@ -202,6 +204,19 @@ def elementwise(
     params += _pad(scalars, 4)
     get_device().dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
     return out
+
+
+def _unaliased(x, out: Tensor, shape, out_strides):
+    """`x`, or a copy of it when it shares out's buffer but not out's exact layout.
+
+    An input read through the very view being written is safe: each thread reads its
+    element before writing it. Any other overlap (`t[1:] += t[:-1]`) would race.
+    """
+    if not isinstance(x, Tensor) or x._storage.buffer is not out._storage.buffer:
+        return x
+    if x._offset == out._offset and broadcast_strides(x, shape) == tuple(out_strides):
+        return x
+    return elementwise("x0", [x], [x.dtype.wgsl], x.dtype)
 
 
 def _compile_elementwise(key, num_views, wg):

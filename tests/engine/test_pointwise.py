@@ -273,3 +273,14 @@ def test_large_tensor_uses_a_folded_grid():
     n = 65535 * 64 + 7  # more workgroups than one grid dimension holds on CPU adapters
     x = engine.ones(n)
     assert (x * 2).sum().item() == 2 * n
+
+
+def test_in_place_with_an_overlapping_input_reads_the_old_values():
+    e = engine.arange(10).float()
+    n = np.arange(10, dtype=np.float32)
+    e[1:] += e[:-1]  # the input overlaps the written range: NumPy's semantics, old values
+    n[1:] += n[:-1]
+    assert_close(e, n)
+    e2 = engine.arange(6).float()
+    e2[1:].copy_(e2[:-1])
+    assert e2.tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
