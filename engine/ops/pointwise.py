@@ -174,13 +174,13 @@ def unary(name: str, x: Tensor, out: Tensor | None = None) -> Tensor:
                 _backward_map(backward, g) if saved is None else _backward_map(backward, g, other),
             )
 
-        autograd.record(result, name.capitalize() + "Backward", (x,), grad_fn)
+        autograd.record(result, name.capitalize() + "Backward0", (x,), grad_fn)
     return result
 
 
 def _make_unary(name):
     def op(input, *, out=None):
-        return unary(name, input)
+        return unary(name, input, out=out)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}: `{UNARY[name][0].format(zero='0')}` with x0 = input."
@@ -211,7 +211,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
     out = map_(fwd, [input], float32, float32)
     return autograd.record(
-        out, "GeluBackward", (input,), lambda g, o: (_backward_map(bwd, g, input),)
+        out, "GeluBackward0", (input,), lambda g, o: (_backward_map(bwd, g, input),)
     )
 
 
@@ -219,7 +219,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     out = map_("select(x0 * x1, x0, x0 > 0.0)", [input, negative_slope], float32, float32)
     return autograd.record(
         out,
-        "LeakyReluBackward",
+        "LeakyReluBackward0",
         (input,),
         lambda g, o: (_backward_map("select(x0 * x2, x0, x1 > 0.0)", g, input, negative_slope),),
     )
@@ -246,7 +246,7 @@ def _clamp_scalar(x: Tensor, bound, fn: str) -> Tensor:
     cmp = ">=" if fn == "max" else "<="
     return autograd.record(
         out,
-        "ClampBackward",
+        "ClampBackward1",
         (x,),
         lambda g, o: (_backward_map(f"select(0.0, x0, x1 {cmp} x2)", g, x, bound),),
     )
