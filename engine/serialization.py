@@ -191,6 +191,10 @@ def _decode_header(text):
         raise ValueError(f"header is not valid UTF-8: {error}") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"header is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ValueError("header is not valid JSON: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer literal past Python's digit limit
+        raise ValueError(f"header is not valid JSON: {error}") from None
     if not isinstance(header, dict):
         raise ValueError(f"header must be a JSON object, got {type(header).__name__}")
     metadata = header.get("__metadata__", {})

@@ -1,0 +1,230 @@
+"""engine.hub against a real server on 127.0.0.1: push, list, info, pull, load_model, delete."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+import engine
+import engine.hub as hub
+from engine import nn
+from engine.hub import HubError
+from tests.hub_server import ROOT, free_port, running_hub, skip_without_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    skip_without_server()
+    with running_hub(tmp_path_factory.mktemp("hub") / "data") as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _no_hub_environment(monkeypatch):
+    monkeypatch.delenv("ENGINE_HUB_URL", raising=False)
+    monkeypatch.delenv("ENGINE_HUB_TOKEN", raising=False)
+
+
+def make_mlp():
+    return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3))
+
+
+def as_lists(state_dict):
+    return {name: tensor.tolist() for name, tensor in state_dict.items()}
+
+
+def test_full_cycle(server):
+    alice = server.tokens["alice"]
+    first, second = make_mlp(), make_mlp()
+    record = hub.push(first, "alice/cycle", token=alice, server=server.url)
+    assert (record["owner"], record["name"], record["version"]) == ("alice", "cycle", 1)
+    record = hub.push(second, "alice/cycle", token=alice, server=server.url)
+    assert record["version"] == 2
+    assert record["tensors"]["0.weight"] == {"dtype": "F32", "shape": [8, 6]}
+    assert set(record["tensors"]) == {"0.weight", "0.bias", "3.weight", "3.bias"}
+
+    listed = hub.list(owner="alice", server=server.url)
+    entry = next(model for model in listed if model["name"] == "cycle")
+    assert entry["owner"] == "alice" and entry["latest_version"] == 2
+    assert any(model["name"] == "cycle" for model in hub.list(q="cycl", server=server.url))
+    assert all(model["owner"] == "bob" for model in hub.list(owner="bob", server=server.url))
+
+    details = hub.info("alice/cycle", server=server.url)
+    assert [version["version"] for version in details["versions"]] == [1, 2]
+
+    assert as_lists(hub.pull("alice/cycle", version=1, server=server.url)) == as_lists(
+        first.state_dict()
+    )
+    latest = as_lists(second.state_dict())
+    assert as_lists(hub.pull("alice/cycle", server=server.url)) == latest
+    assert as_lists(hub.pull("alice/cycle", version="2", server=server.url)) == latest
+
+    hub.delete("alice/cycle", version=1, token=alice, server=server.url)
+    details = hub.info("alice/cycle", server=server.url)
+    assert [version["version"] for version in details["versions"]] == [2]
+    with pytest.raises(HubError) as error:
+        hub.pull("alice/cycle", version=1, server=server.url)
+    assert error.value.status == 404
+
+    hub.delete("alice/cycle", token=alice, server=server.url)
+    with pytest.raises(HubError) as error:
+        hub.info("alice/cycle", server=server.url)
+    assert error.value.status == 404
+
+
+def test_push_writes_metadata_and_a_matching_sha256(server):
+    model = make_mlp()
+    record = hub.push(
+        model,
+        "alice/metadata",
+        token=server.tokens["alice"],
+        metadata={"accuracy": 0.93, "dataset": "digits", "classes": [0, 1, 2]},
+        server=server.url,
+    )
+    metadata = record["metadata"]
+    assert metadata["accuracy"] == "0.93"
+    assert metadata["dataset"] == "digits"
+    assert json.loads(metadata["classes"]) == [0, 1, 2]
+    assert metadata["framework"] == "engine"
+    assert metadata["engine.version"] == engine.__version__
+    assert json.loads(metadata["engine.architecture"])["type"] == "Sequential"
+
+    data = hub._download("alice/metadata", 1, server.url)
+    assert record["sha256"] == hashlib.sha256(data).hexdigest()
+    assert record["size"] == len(data)
+
+
+def test_metadata_cannot_override_the_engine_entries():
+    with pytest.raises(ValueError, match="written by push"):
+        hub.push(make_mlp(), "alice/x", token="t", metadata={"framework": "torch"})
+
+
+def test_load_model_rebuilds_a_sequential_with_identical_predictions(server):
+    model = make_mlp()
+    hub.push(model, "alice/rebuild", token=server.tokens["alice"], server=server.url)
+    loaded = hub.load_model("alice/rebuild", server=server.url)
+    assert repr(loaded) == repr(model)
+    assert not loaded.training
+    model.eval()
+    x = engine.randn(5, 6)
+    with engine.no_grad():
+        assert loaded(x).tolist() == model(x).tolist()
+
+
+def test_state_dict_push_pulls_back_but_has_no_architecture(server):
+    state = {"w": engine.randn(2, 3), "steps": engine.tensor([3], dtype=engine.int32)}
+    hub.push(state, "alice/plain", token=server.tokens["alice"], server=server.url)
+    assert as_lists(hub.pull("alice/plain", server=server.url)) == as_lists(state)
+    with pytest.raises(ValueError, match="stores no architecture.*engine.hub.pull"):
+        hub.load_model("alice/plain", server=server.url)
+
+
+def test_environment_selects_server_and_token(server, monkeypatch):
+    monkeypatch.setenv("ENGINE_HUB_URL", server.url + "/")
+    monkeypatch.setenv("ENGINE_HUB_TOKEN", server.tokens["bob"])
+    record = hub.push(make_mlp(), "bob/from-env")
+    assert record["owner"] == "bob" and record["version"] == 1
+    assert hub.info("bob/from-env")["name"] == "from-env"
+
+
+def test_push_without_token_is_401(server):
+    with pytest.raises(HubError) as error:
+        hub.push(make_mlp(), "alice/anonymous", server=server.url)
+    assert error.value.status == 401
+    assert str(error.value).startswith(f"401 {error.value.code}: ")
+
+
+def test_push_with_a_wrong_token_is_401(server):
+    with pytest.raises(HubError) as error:
+        hub.push(make_mlp(), "alice/wrong", token="not-a-token", server=server.url)
+    assert error.value.status == 401
+
+
+def test_pushing_under_another_owner_is_403(server):
+    with pytest.raises(HubError) as error:
+        hub.push(make_mlp(), "alice/x", token=server.tokens["bob"], server=server.url)
+    assert error.value.status == 403
+    assert error.value.message
+
+
+def test_deleting_another_owners_model_is_403(server):
+    hub.push(make_mlp(), "alice/keep", token=server.tokens["alice"], server=server.url)
+    with pytest.raises(HubError) as error:
+        hub.delete("alice/keep", token=server.tokens["bob"], server=server.url)
+    assert error.value.status == 403
+    assert hub.info("alice/keep", server=server.url)["versions"]
+
+
+def test_unknown_model_or_version_is_404(server):
+    for call in (
+        lambda: hub.info("alice/no-such-model", server=server.url),
+        lambda: hub.pull("alice/no-such-model", server=server.url),
+        lambda: hub.load_model("nobody/nothing", version=3, server=server.url),
+    ):
+        with pytest.raises(HubError) as error:
+            call()
+        assert error.value.status == 404
+
+
+def test_invalid_name_is_400(server):
+    with pytest.raises(HubError) as error:
+        hub.push(make_mlp(), "alice/bad name!", token=server.tokens["alice"], server=server.url)
+    assert error.value.status == 400
+
+
+def test_server_down_is_a_clear_error():
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(HubError, match="cannot reach the model hub at " + url) as error:
+        hub.list(server=url)
+    assert error.value.status is None
+
+
+def test_tampered_download_is_refused(server, monkeypatch):
+    hub.push(make_mlp(), "alice/tamper", token=server.tokens["alice"], server=server.url)
+    request = hub._request
+
+    def flip_last_byte(method, url, body=None, headers=None):
+        status, response_headers, data = request(method, url, body, headers)
+        return status, response_headers, data[:-1] + bytes([data[-1] ^ 1])
+
+    monkeypatch.setattr(hub, "_request", flip_last_byte)
+    with pytest.raises(HubError, match="sha256"):
+        hub.pull("alice/tamper", server=server.url)
+
+
+def test_bad_arguments_fail_before_any_request():
+    for repo in ("alice", "alice/x/y", "/x", ""):
+        with pytest.raises(ValueError, match="owner/name"):
+            hub.pull(repo, server="http://127.0.0.1:1")
+    with pytest.raises(ValueError, match="version"):
+        hub.pull("alice/x", version="newest", server="http://127.0.0.1:1")
+
+
+def test_browser_transport_is_not_implemented_yet(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    with pytest.raises(NotImplementedError, match="browser"):
+        hub.list(server="http://127.0.0.1:1")
+
+
+def test_example_script_pushes_lists_and_pulls(server):
+    result = subprocess.run(
+        [sys.executable, "examples/hub_push_pull.py", "--server", server.url]
+        + ["--token", server.tokens["alice"], "--repo", "alice/example", "--epochs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pushed alice/example version 1" in result.stdout
+    assert "identical predictions: True" in result.stdout
+    metadata = hub.info("alice/example", server=server.url)["versions"][0]["metadata"]
+    assert 0 < float(metadata["accuracy"]) <= 1
+
+
+def test_engine_hub_never_imports_the_server():
+    code = "import sys; sys.modules['server'] = None; import engine.hub; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
