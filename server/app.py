@@ -1,0 +1,36 @@
+"""The Starlette application: every path the server answers, in one table."""
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .errors import EXCEPTION_HANDLERS
+from .routes import download, models, pages, push
+from .storage import open_storage
+from .uploads import remove_stale_uploads
+
+MODEL = "/api/models/{owner}/{name}"
+VERSION = MODEL + "/versions/{version}"
+
+
+def create_app(settings):
+    """The app for `settings` (a `server.settings.Settings`), with its storage opened."""
+    routes = [
+        Route("/", pages.index),
+        Route("/hub", pages.hub),
+        Mount("/static", StaticFiles(directory=settings.web_dir / "static", check_dir=False)),
+        Route("/api/health", pages.health),
+        Route("/api/openapi.json", pages.openapi),
+        Route("/api/models", models.list_models),
+        Route(MODEL, models.get_model, methods=["GET"]),
+        Route(MODEL, models.delete_model, methods=["DELETE"]),
+        Route(MODEL + "/versions", push.push_version, methods=["POST"]),
+        Route(VERSION, models.get_version, methods=["GET"]),
+        Route(VERSION, models.delete_version, methods=["DELETE"]),
+        Route(VERSION + "/file", download.download_version, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app.state.settings = settings
+    app.state.metadata, app.state.blobs = open_storage(settings)
+    remove_stale_uploads(settings.data_dir / "tmp")
+    return app

@@ -1,0 +1,95 @@
+"""The embedded storage (server/storage/): version numbering under concurrency, atomicity
+of "store the blob, then reference it", and garbage collection of blobs."""
+
+import hashlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from server.storage import open_storage
+from server.uploads import STALE_UPLOAD_SECONDS, remove_stale_uploads
+
+
+@pytest.fixture
+def stores(settings):
+    return open_storage(settings)
+
+
+def blob(stores, settings, content):
+    """A temporary file holding `content`, and its sha256, ready for `put`."""
+    path = settings.data_dir / "tmp" / f"{hashlib.sha1(content).hexdigest()}-{time.time_ns()}"
+    path.write_bytes(content)
+    return hashlib.sha256(content).hexdigest(), path
+
+
+def create(stores, settings, content, name="m"):
+    metadata, blobs = stores
+    sha256, path = blob(stores, settings, content)
+    return metadata.create_version(
+        "alice", name, sha256, len(content), {}, {}, lambda: blobs.put(sha256, path)
+    )
+
+
+def test_concurrent_versions_are_unique_and_gap_free(stores, settings):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        records = list(pool.map(lambda i: create(stores, settings, b"x%d" % i), range(40)))
+    assert sorted(record.version for record in records) == list(range(1, 41))
+
+
+def test_failed_blob_store_writes_nothing(stores, settings):
+    metadata, _ = stores
+
+    def fail():
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        metadata.create_version("alice", "m", "0" * 64, 10, {}, {}, fail)
+    assert metadata.get_model("alice", "m") is None
+    assert metadata.list_models(None, None, 10, 0) == ([], 0)
+
+
+def test_blob_store_round_trip_and_ranges(stores, settings):
+    _, blobs = stores
+    content = bytes(range(256)) * 1000
+    sha256, path = blob(stores, settings, content)
+    blobs.put(sha256, path)
+    assert not path.exists() and blobs.exists(sha256)
+    assert b"".join(blobs.read_range(sha256, 0, len(content))) == content
+    assert b"".join(blobs.read_range(sha256, 1000, 200_000)) == content[1000:200_000]
+    # Putting identical content again keeps one copy and consumes the temporary file.
+    again_sha, again = blob(stores, settings, content)
+    blobs.put(again_sha, again)
+    assert not again.exists()
+    blobs.delete(sha256)
+    assert not blobs.exists(sha256)
+    blobs.delete(sha256)  # already gone: not an error
+    with pytest.raises(FileNotFoundError):
+        blobs.read_range(sha256, 0, 1)
+
+
+def test_a_started_download_survives_a_delete(stores, settings):
+    _, blobs = stores
+    sha256, path = blob(stores, settings, b"model bytes")
+    blobs.put(sha256, path)
+    chunks = blobs.read_range(sha256, 0, 11)
+    blobs.delete(sha256)
+    assert b"".join(chunks) == b"model bytes"
+
+
+def test_blob_names_must_be_hashes(stores):
+    _, blobs = stores
+    with pytest.raises(ValueError):
+        blobs.exists("../../etc/passwd")
+
+
+def test_stale_uploads_are_removed(settings, stores):
+    tmp = settings.data_dir / "tmp"
+    old, fresh = tmp / "old.upload", tmp / "fresh.upload"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    long_ago = time.time() - STALE_UPLOAD_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    remove_stale_uploads(tmp)
+    assert not old.exists() and fresh.exists()
