@@ -1,6 +1,6 @@
 # Everything a fresh machine needs is installed by these targets:
 #   make test   - venv + lavapipe, then ruff check, ruff format --check, pytest
-#   make run    - venv + lavapipe, then the demo
+#   make run    - venv + lavapipe, then the server (the model exchange and its pages)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := test
@@ -17,7 +17,7 @@ MNIST_DIR ?= data/mnist
 # ENGINE_USE_LAVAPIPE=0), and sets XDG_RUNTIME_DIR.
 ENV := source .ci/env.sh &&
 
-.PHONY: test run lint format mnist clean bench setup lavapipe venv adapter pytest
+.PHONY: test run lint format mnist clean bench bench-server setup lavapipe venv adapter pytest
 
 # --- set-up -----------------------------------------------------------------------------
 
@@ -69,11 +69,21 @@ test: setup
 
 # --- running ----------------------------------------------------------------------------
 
+# The server on the embedded defaults: http://127.0.0.1:8000, data in ./data
+# (ENGINE_SERVER_HOST, ENGINE_SERVER_PORT, ENGINE_DATA_DIR override them).
 run: setup
-	$(ENV) $(PY) examples/train_digits.py
+	$(ENV) $(PY) -m server
 
 bench: setup
 	$(ENV) $(PY) benchmarks/bench_mlp.py
+
+# Load test of the model exchange on loopback with wrk (Debian's package, installed if missing).
+bench-server: setup
+	@command -v wrk >/dev/null || { \
+	  echo "installing Debian's wrk" >&2; \
+	  apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+	$(ENV) $(PY) benchmarks/bench_server.py
 
 mnist:
 	bash .ci/fetch-mnist.sh $(MNIST_DIR)
