@@ -216,9 +216,18 @@ def load_model(repo, version="latest", server=None):
             "engine.nn's own layers. Use engine.hub.pull(...) and "
             "model.load_state_dict(...) with your own model class"
         )
-    model = build(architecture)
+    header, _ = serialization.parse_header(data)
+    stored = sum(_numel(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+    model = build(architecture, max_parameters=stored)
     model.load_state_dict(serialization.loads(data), strict=True)
     return model.eval()
+
+
+def _numel(shape):
+    count = 1
+    for n in shape:
+        count *= n
+    return count
 
 
 def list(q=None, owner=None, limit=50, offset=0, server=None):

@@ -133,7 +133,7 @@ def _check_keys(description, allowed, path):
         _fail(path, f"unknown field(s) {', '.join(map(repr, unknown))}")
 
 
-def _build_children(children, container_type, path):
+def _build_children(children, container_type, path, budget):
     if not isinstance(children, list):
         _fail(path, f"'children' must be a list, got {type(children).__name__}")
     modules = OrderedDict()
@@ -151,11 +151,11 @@ def _build_children(children, container_type, path):
         if container_type == "ModuleList" and name != str(index):
             _fail(child_path, f"a ModuleList child must be named {str(index)!r}, got {name!r}")
         body = {key: value for key, value in child.items() if key != "name"}
-        modules[name] = _build(body, child_path)
+        modules[name] = _build(body, child_path, budget)
     return modules
 
 
-def _build(description, path):
+def _build(description, path, budget):
     if not isinstance(description, dict):
         _fail(path, f"expected an object, got {type(description).__name__}")
     if "type" not in description:
@@ -168,7 +168,7 @@ def _build(description, path):
         _check_keys(description, {"type", "children"}, path)
         if "children" not in description:
             _fail(path, f"missing field 'children' of {type_name}")
-        modules = _build_children(description["children"], type_name, path)
+        modules = _build_children(description["children"], type_name, path, budget)
         if type_name == "Sequential":
             return Sequential(modules)
         if type_name == "ModuleList":
@@ -188,18 +188,27 @@ def _build(description, path):
         if not check(value):
             _fail(path, f"{type_name}.{field} must be {accepted}, got {value!r}")
         arguments[field] = value
+    if budget is not None and type_name == "Linear":
+        # checked before allocating: a forged description must not make us allocate
+        # far more than the file it came with holds
+        count = arguments["in_features"] * arguments["out_features"]
+        count += arguments["out_features"] if arguments["bias"] else 0
+        if count > budget[0]:
+            _fail(path, "describes more parameters than the weights that come with it")
+        budget[0] -= count
     try:
         return layer(**arguments)
     except ValueError as error:
         _fail(path, f"{type_name}: {error}")
 
 
-def build(description):
+def build(description, max_parameters=None):
     """A new Module built from `description` (a dict from `describe`, or its JSON text).
 
     The parameters are freshly initialised; load the trained ones with ``load_state_dict``.
     Raises ValueError, naming the place and the problem, for a description that is malformed,
-    names an unknown module type, lacks a field, or has a newer ``format_version``.
+    names an unknown module type, lacks a field, or has a newer ``format_version``, and
+    (with `max_parameters`) for one describing more parameter elements than that.
     """
     if isinstance(description, (str, bytes)):
         try:
@@ -217,4 +226,5 @@ def build(description):
             f"format_version {version!r} is not supported (this engine reads {FORMAT_VERSION})",
         )
     body = {key: value for key, value in description.items() if key != "format_version"}
-    return _build(body, "model")
+    budget = None if max_parameters is None else [max_parameters]
+    return _build(body, "model", budget)

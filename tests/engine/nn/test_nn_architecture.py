@@ -199,3 +199,22 @@ def test_malformed_descriptions_raise_value_error(description, message):
     with pytest.raises(ValueError, match="invalid model description|not valid JSON") as error:
         build(description)
     assert message in str(error.value)
+
+
+def test_build_refuses_descriptions_larger_than_the_weights_given():
+    from engine.nn.architecture import build, describe
+
+    description = describe(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)))
+    assert build(description, max_parameters=4 * 3 + 3 + 3 * 2 + 2) is not None
+    forged = dict(description)
+    forged["children"] = [
+        {
+            "name": "0",
+            "type": "Linear",
+            "in_features": 100_000,
+            "out_features": 100_000,
+            "bias": True,
+        }
+    ]
+    with pytest.raises(ValueError, match="more parameters"):
+        build(forged, max_parameters=23)
