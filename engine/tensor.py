@@ -278,9 +278,9 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ---- reading back --------------------------------------------------------------
-    def _tobytes(self) -> bytes:
+    def _tobytes(self, raw=None) -> bytes:
         """The elements in row-major order, little-endian; bool as one byte each."""
-        raw = self._read_raw()
+        raw = self._read_raw() if raw is None else raw
         if self.dtype is bool_:
             flags = array.array("I")
             flags.frombytes(raw)
@@ -295,9 +295,9 @@ class Tensor:
         dev = t._storage.device
         return dev.read(t._storage.buffer, t._offset * 4, n * 4)
 
-    def _flat_values(self) -> list:
+    def _flat_values(self, raw=None) -> list:
         values = array.array(self.dtype.typecode)
-        values.frombytes(self._read_raw())
+        values.frombytes(self._read_raw() if raw is None else raw)
         values = values.tolist()
         if self.dtype is bool_:
             return [v != 0 for v in values]
@@ -317,6 +317,30 @@ class Tensor:
                 f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
             )
         return self._flat_values()[0]
+
+    # awaitable twins of every readback, for browsers without JSPI (DESIGN.md)
+    async def _read_raw_async(self) -> memoryview:
+        t = self if self.is_contiguous() else self.contiguous()
+        n = t.numel()
+        if n == 0:
+            return memoryview(b"")
+        return await t._storage.device.read_async(t._storage.buffer, t._offset * 4, n * 4)
+
+    async def _tobytes_async(self) -> bytes:
+        return self._tobytes(await self._read_raw_async())
+
+    async def tolist_async(self):
+        """`await t.tolist_async()`: `tolist()` without blocking on the GPU."""
+        values = self._flat_values(await self._read_raw_async())
+        return _nest(values, self._shape) if self._shape else values[0]
+
+    async def item_async(self):
+        """`await t.item_async()`: `item()` without blocking on the GPU."""
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
+            )
+        return self._flat_values(await self._read_raw_async())[0]
 
     def numpy(self, *, force=False):
         """A NumPy array copy of the data (native only; NumPy is optional)."""

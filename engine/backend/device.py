@@ -105,6 +105,18 @@ class Device:
         to a staging buffer, map it, and return the bytes of each region."""
         raise NotImplementedError
 
+    def _read_async(self, regions):
+        """`_read` for `read_async`: submit now, return an awaitable of the region bytes.
+
+        The submit must happen before this returns (other coroutines may record work
+        while the caller awaits); the default reads synchronously."""
+        results = self._read(regions)
+
+        async def done():
+            return results
+
+        return done()
+
     def compile(self, name: str, code: str, entry_point: str, constants: dict) -> Kernel:
         raise NotImplementedError
 
@@ -170,17 +182,42 @@ class Device:
         When index kernels ran since the last readback, their error flag is read in the
         same submit and an out-of-range index raises IndexError here.
         """
-        self._flush_uniforms()
-        regions = [(buffer.handle, offset, nbytes)]
-        check_flags = self._flags_dirty
-        if check_flags:
-            regions.append((self._flags.handle, 0, 4))
+        regions, check_flags = self._read_regions(buffer, offset, nbytes)
         try:
             results = self._read(regions)
         finally:
             self._after_submit()
         if check_flags:
             self._flags_dirty = False
+        return self._read_result(results, check_flags)
+
+    async def read_async(self, buffer: Buffer, offset: int, nbytes: int) -> memoryview:
+        """The awaitable twin of `read` (the browser maps buffers asynchronously)."""
+        regions, check_flags = self._read_regions(buffer, offset, nbytes)
+        try:
+            pending = self._read_async(regions)
+        finally:
+            self._after_submit()
+        # other coroutines may dispatch (and set the flag) while this one waits
+        if check_flags:
+            self._flags_dirty = False
+        try:
+            results = await pending
+        except BaseException:
+            self._flags_dirty = self._flags_dirty or check_flags
+            raise
+        return self._read_result(results, check_flags)
+
+    def _read_regions(self, buffer: Buffer, offset: int, nbytes: int):
+        self._flush_uniforms()
+        regions = [(buffer.handle, offset, nbytes)]
+        check_flags = self._flags_dirty
+        if check_flags:
+            regions.append((self._flags.handle, 0, 4))
+        return regions, check_flags
+
+    def _read_result(self, results, check_flags: bool) -> memoryview:
+        if check_flags:
             if bytes(results[1]) != bytes(4):
                 self._write(self._flags.handle, 0, bytes(4))
                 raise IndexError(
