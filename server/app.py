@@ -18,6 +18,12 @@ def create_app(settings):
     routes = [
         Route("/", pages.index),
         Route("/hub", pages.hub),
+        Route("/demos/train", pages.train),
+        Route("/console", pages.console),
+        Route("/pyodide/{file}", pages.pyodide_file),
+        Route("/wheels/latest.json", pages.latest_wheel),
+        Route("/wheels/{name}.whl", pages.wheel_file),
+        Route("/favicon.ico", pages.favicon),
         Mount("/static", StaticFiles(directory=settings.web_dir / "static", check_dir=False)),
         Route("/api/health", pages.health),
         Route("/api/openapi.json", pages.openapi),

@@ -1,25 +1,42 @@
-"""What is not a model: health, the OpenAPI schema, and the pages for people."""
+"""What is not a model: health, the OpenAPI schema, the pages for people, and what the
+pages load (Pyodide from node_modules, the engine as a wheel)."""
 
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, JSONResponse, Response
 
 import engine
 
 from ..errors import not_found
 from ..openapi import openapi_schema
+from ..wheel import engine_wheel
 
-INDEX_HTML = """<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>webgpu-engine</title></head>
-<body>
-<h1>webgpu-engine</h1>
-<p>A model exchange for the engine.</p>
-<ul>
-<li><a href="/hub">Browse the models</a></li>
-<li><a href="/api/openapi.json">The API (OpenAPI schema)</a></li>
-</ul>
-</body>
-</html>
-"""
+# node_modules/pyodide next to the repository root (`make node` installs it there).
+DEFAULT_PYODIDE_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "pyodide"
+# Pyodide's files are versioned by the npm package: a year, immutable.
+_LONG_CACHE = "public, max-age=31536000, immutable"
+_MEDIA_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".zip": "application/zip",
+}
+
+
+# Browsers ask for /favicon.ico on pages without an icon link (the hub): answer it, so that
+# no page logs a 404.
+_FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#0a58ca"/>'
+    '<text x="8" y="12.5" font-size="12" text-anchor="middle" fill="#fff">e</text></svg>'
+)
+
+
+async def favicon(request):
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return Response(_FAVICON, media_type="image/svg+xml", headers=headers)
 
 
 async def health(request):
@@ -30,12 +47,56 @@ async def openapi(request):
     return JSONResponse(openapi_schema())
 
 
+def _page(request, filename, what):
+    page = request.app.state.settings.web_dir / filename
+    if not page.is_file():
+        raise not_found(what)
+    return FileResponse(page, media_type="text/html")
+
+
 async def index(request):
-    return HTMLResponse(INDEX_HTML)
+    return _page(request, "index.html", "the home page")
 
 
 async def hub(request):
-    page = request.app.state.settings.web_dir / "hub.html"
-    if not page.is_file():
-        raise not_found("the hub page")
-    return FileResponse(page, media_type="text/html")
+    return _page(request, "hub.html", "the hub page")
+
+
+async def train(request):
+    return _page(request, "train.html", "the training demo")
+
+
+async def console(request):
+    return _page(request, "console.html", "the console page")
+
+
+async def pyodide_file(request):
+    """A file of the npm package `pyodide`: only files directly in its folder."""
+    settings = request.app.state.settings
+    folder = Path(getattr(settings, "pyodide_dir", None) or DEFAULT_PYODIDE_DIR)
+    name = request.path_params["file"]
+    path = folder / name
+    if name.startswith(".") or "/" in name or "\\" in name or not path.is_file():
+        raise not_found(f"pyodide/{name}")
+    media_type = _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": _LONG_CACHE})
+
+
+async def latest_wheel(request):
+    """Where the engine's wheel is: {"name", "url", "sha256"}."""
+    wheel = await run_in_threadpool(engine_wheel)
+    body = {"name": wheel.name, "url": f"/wheels/{wheel.name}", "sha256": wheel.sha256}
+    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+
+async def wheel_file(request):
+    """The engine as a pure-Python wheel, built in memory on first request; ETag = sha256."""
+    wheel = await run_in_threadpool(engine_wheel)
+    if request.path_params["name"] + ".whl" != wheel.name:
+        raise not_found(f"the wheel {request.path_params['name']}.whl")
+    etag = f'"{wheel.sha256}"'
+    # Same version, new sources (a working tree): revalidate, cheap thanks to the ETag.
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(wheel.content, media_type="application/zip", headers=headers)

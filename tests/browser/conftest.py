@@ -1,0 +1,95 @@
+"""Fixtures of the Chromium tests: a real server on 127.0.0.1 and Debian's Chromium with
+WebGPU on SwiftShader (flags from ../shared/WEBGPU.md), driven by Playwright.
+
+Playwright's own browser downloads are never used (no network): only /usr/bin/chromium,
+which `make browser` installs. Without it the tests that need it skip, saying so.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+STARTUP_TIMEOUT = 30  # seconds
+
+# Quiet, offline Chromium (no update or sync traffic), sandbox off (root in CI containers).
+BASE_FLAGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WEBGPU_FLAGS = [
+    "--enable-unsafe-webgpu",
+    "--enable-unsafe-swiftshader",
+    "--use-webgpu-adapter=swiftshader",
+]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """`python -m server` on a free port with a temporary data directory."""
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("server-data")
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--data-dir", str(data_dir)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((data_dir / "server.log").read_text()) from None
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+# Playwright's sync API keeps an asyncio loop running on this thread while it is open, which
+# breaks any later test that calls asyncio.run(): so it lives per module, never per session.
+@pytest.fixture(scope="module")
+def playwright_instance():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (`make browser` installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_instance):
+    """Chromium with WebGPU on SwiftShader."""
+    instance = playwright_instance.chromium.launch(
+        executable_path=str(CHROMIUM), args=BASE_FLAGS + WEBGPU_FLAGS
+    )
+    yield instance
+    instance.close()

@@ -1,0 +1,158 @@
+// The shared start of every page that runs the engine: WebGPU first, then Pyodide from our
+// own server (/pyodide/, nothing from a CDN), then the engine's wheel (/wheels/...), then
+// `await engine.backend.browser.init()`. Exposes `window.runPython(code)`.
+//
+//   import { bootEngine } from "/static/boot.js";
+//   const { pyodide, runPython } = await bootEngine({ onProgress: (text) => ... });
+//
+// Without WebGPU (or without an adapter) `[data-testid=webgpu-error]` explains what the
+// page needs and `bootEngine` rejects with a `WebGPUUnavailable` error: never a blank page.
+
+const PYODIDE_URL = "/pyodide/";
+const WHEEL_INDEX = "/wheels/latest.json";
+
+export class WebGPUUnavailable extends Error {}
+
+const HOW_TO_GET_WEBGPU =
+  "Use Chrome or Edge 113 or newer (desktop), or turn on WebGPU in chrome://flags " +
+  "(#enable-unsafe-webgpu), then reload this page.";
+
+// Python run once after the engine is up: the page's namespace and the runner behind
+// window.runPython. The traceback is cut to the user's own frames ("<console>").
+const RUNNER_PY = `
+import contextlib as _contextlib
+import io as _io
+import json as _json
+import traceback as _traceback
+
+from pyodide.code import eval_code_async as _eval_code_async
+
+import engine
+import engine.nn
+import engine.nn.functional
+
+page_namespace = {"__name__": "__main__"}
+exec(
+    "import engine\\nimport engine as torch\\nimport engine.nn as nn\\n"
+    "import engine.nn.functional as F\\n",
+    page_namespace,
+)
+
+
+def _user_traceback(error):
+    summary = _traceback.TracebackException.from_exception(error)
+    frames = list(summary.stack)
+    firsts = [i for i, frame in enumerate(frames) if frame.filename == "<console>"]
+    summary.stack = _traceback.StackSummary.from_list(frames[firsts[0] :] if firsts else [])
+    return "".join(summary.format())
+
+
+async def page_run(code):
+    out, err = _io.StringIO(), _io.StringIO()
+    result = error = None
+    with _contextlib.redirect_stdout(out), _contextlib.redirect_stderr(err):
+        try:
+            value = await _eval_code_async(code, page_namespace, filename="<console>")
+            if value is not None:
+                result = repr(value)
+        except BaseException as caught:  # the user's error, shown to the user
+            error = _user_traceback(caught)
+    return _json.dumps(
+        {"stdout": out.getvalue(), "stderr": err.getvalue(), "result": result, "error": error}
+    )
+`;
+
+function byTestId(id) {
+  return document.querySelector(`[data-testid="${id}"]`);
+}
+
+function showWebGPUError(reason) {
+  let box = byTestId("webgpu-error");
+  if (!box) {
+    box = document.createElement("div");
+    box.dataset.testid = "webgpu-error";
+    (document.querySelector("main") || document.body).prepend(box);
+  }
+  box.className = "alert alert-error";
+  box.setAttribute("role", "alert");
+  box.replaceChildren();
+  const title = document.createElement("strong");
+  title.textContent = "This page needs WebGPU. ";
+  const text = document.createElement("span");
+  text.textContent = `${reason} ${HOW_TO_GET_WEBGPU}`;
+  box.append(title, text);
+  box.hidden = false;
+}
+
+function describeAdapter(adapter) {
+  const info = adapter.info || {};
+  const parts = [info.vendor, info.architecture, info.device, info.description]
+    .filter((part) => part)
+    .filter((part, i, all) => all.indexOf(part) === i);
+  let text = parts.length ? parts.join(" · ") : "a WebGPU adapter (details hidden by the browser)";
+  if (info.isFallbackAdapter || adapter.isFallbackAdapter) text += " (software fallback)";
+  return text;
+}
+
+let adapterCheck = null;
+
+// WebGPU present and an adapter granted; fills [data-testid=adapter]. Cheap: no Pyodide.
+export function checkWebGPU() {
+  adapterCheck ??= (async () => {
+    const slot = byTestId("adapter");
+    const fail = (reason) => {
+      if (slot) slot.textContent = "none (WebGPU unavailable)";
+      showWebGPUError(reason);
+      throw new WebGPUUnavailable(`WebGPU unavailable: ${reason}`);
+    };
+    if (!("gpu" in navigator) || !navigator.gpu) {
+      fail("This browser does not provide WebGPU (navigator.gpu is missing).");
+    }
+    let adapter = null;
+    try {
+      adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+    } catch (error) {
+      fail(`Asking for a GPU adapter failed (${error && error.message ? error.message : error}).`);
+    }
+    if (!adapter) fail("WebGPU is present but no GPU adapter is available.");
+    const description = describeAdapter(adapter);
+    if (slot) slot.textContent = description;
+    return description;
+  })();
+  return adapterCheck;
+}
+
+let booted = null;
+
+// Pyodide + the engine on the page's GPU. Resolves to { pyodide, runPython, adapter }.
+export function bootEngine({ onProgress = () => {} } = {}) {
+  booted ??= (async () => {
+    onProgress("Checking WebGPU…");
+    const adapter = await checkWebGPU();
+    onProgress("Loading Python (Pyodide)…");
+    const { loadPyodide } = await import(`${PYODIDE_URL}pyodide.mjs`);
+    const pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
+    onProgress("Loading the engine…");
+    const response = await fetch(WHEEL_INDEX, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`${WHEEL_INDEX}: HTTP ${response.status}`);
+    const wheel = await response.json();
+    await pyodide.loadPackage(new URL(wheel.url, location.href).href);
+    onProgress("Starting the engine on the GPU…");
+    await pyodide.runPythonAsync("import engine.backend.browser\nawait engine.backend.browser.init()");
+    await pyodide.runPythonAsync(RUNNER_PY);
+    const pageRun = pyodide.globals.get("page_run");
+
+    // One run at a time: stdout/stderr are redirected per run.
+    let queue = Promise.resolve();
+    const runPython = (code) => {
+      const run = queue.then(async () => JSON.parse(await pageRun.callPromising(String(code))));
+      queue = run.catch(() => {});
+      return run;
+    };
+    window.runPython = runPython;
+    return { pyodide, runPython, adapter };
+  })();
+  return booted;
+}
+
+export { byTestId };
