@@ -1,6 +1,8 @@
 """Bearer tokens: an owner's token lets its holder push and delete under that owner's name.
 
-A token is 32 random bytes (URL-safe base64). Only its sha256 is stored, so a copy of the
+A token is `wgt_` and 32 random bytes in URL-safe base64: the prefix makes a leaked token easy
+to recognise (secret scanners) and keeps it from starting with `-`, which command-line parsers
+would take for an option. Only its sha256 is stored, so a copy of the
 database does not hand out write access; a plain hash suffices because the token is random,
 not a password someone chose.
 """
@@ -12,9 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError
 
+TOKEN_PREFIX = "wgt_"
+
 
 def new_token():
-    return secrets.token_urlsafe(32)
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(token):
