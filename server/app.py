@@ -2,8 +2,8 @@
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
+from .compression import CompressedStaticFiles
 from .errors import EXCEPTION_HANDLERS
 from .routes import download, models, pages, push
 from .storage import open_storage
@@ -15,6 +15,7 @@ VERSION = MODEL + "/versions/{version}"
 
 def create_app(settings):
     """The app for `settings` (a `server.settings.Settings`), with its storage opened."""
+    static = settings.web_dir / "static"
     routes = [
         Route("/", pages.index),
         Route("/hub", pages.hub),
@@ -24,7 +25,7 @@ def create_app(settings):
         Route("/wheels/latest.json", pages.latest_wheel),
         Route("/wheels/{name}.whl", pages.wheel_file),
         Route("/favicon.ico", pages.favicon),
-        Mount("/static", StaticFiles(directory=settings.web_dir / "static", check_dir=False)),
+        Mount("/static", CompressedStaticFiles(directory=static, check_dir=False)),
         Route("/api/health", pages.health),
         Route("/api/openapi.json", pages.openapi),
         Route("/api/models", models.list_models),

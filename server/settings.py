@@ -20,10 +20,14 @@ class Settings:
     data_dir: Path = Path("data")
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     web_dir: Path = field(default=DEFAULT_WEB_DIR)
+    # The npm package `pyodide` the pages load; None: node_modules/pyodide of the repository.
+    pyodide_dir: Path | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "web_dir", Path(self.web_dir))
+        if self.pyodide_dir is not None:
+            object.__setattr__(self, "pyodide_dir", Path(self.pyodide_dir))
         if self.max_upload_bytes < 1:
             raise ValueError(f"max_upload_bytes must be >= 1, got {self.max_upload_bytes}")
 

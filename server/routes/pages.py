@@ -8,6 +8,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 import engine
 
+from ..compression import compress_file_response
 from ..errors import not_found
 from ..openapi import openapi_schema
 from ..wheel import engine_wheel
@@ -47,39 +48,42 @@ async def openapi(request):
     return JSONResponse(openapi_schema())
 
 
-def _page(request, filename, what):
+async def _page(request, filename, what):
     page = request.app.state.settings.web_dir / filename
     if not page.is_file():
         raise not_found(what)
-    return FileResponse(page, media_type="text/html")
+    # Revalidated on each visit (cheap: ETag), so that a new version is never hidden.
+    response = FileResponse(page, media_type="text/html", headers={"Cache-Control": "no-cache"})
+    return await compress_file_response(request.headers, response)
 
 
 async def index(request):
-    return _page(request, "index.html", "the home page")
+    return await _page(request, "index.html", "the home page")
 
 
 async def hub(request):
-    return _page(request, "hub.html", "the hub page")
+    return await _page(request, "hub.html", "the hub page")
 
 
 async def train(request):
-    return _page(request, "train.html", "the training demo")
+    return await _page(request, "train.html", "the training demo")
 
 
 async def console(request):
-    return _page(request, "console.html", "the console page")
+    return await _page(request, "console.html", "the console page")
 
 
 async def pyodide_file(request):
     """A file of the npm package `pyodide`: only files directly in its folder."""
     settings = request.app.state.settings
-    folder = Path(getattr(settings, "pyodide_dir", None) or DEFAULT_PYODIDE_DIR)
+    folder = Path(settings.pyodide_dir or DEFAULT_PYODIDE_DIR)
     name = request.path_params["file"]
     path = folder / name
     if name.startswith(".") or "/" in name or "\\" in name or not path.is_file():
         raise not_found(f"pyodide/{name}")
     media_type = _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": _LONG_CACHE})
+    response = FileResponse(path, media_type=media_type, headers={"Cache-Control": _LONG_CACHE})
+    return await compress_file_response(request.headers, response)
 
 
 async def latest_wheel(request):
