@@ -95,11 +95,21 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     out = reduce("prod", input, dims, keepdim, out_dtype)
 
     def grad_fn(g, o):
-        # d(prod)/dx_i = prod / x_i where x_i != 0; with zeros, the product of the others
-        others = _expand_back(o, input, dims, keepdim) / input
+        # d(prod)/dx_i is the product of the other elements of x_i's slice: prod / x_i when
+        # the slice has no zero; with one zero, the product of the nonzeros at the zero and
+        # 0 elsewhere; with more, 0 everywhere. Built from where(): no readback, and it
+        # differentiates again.
+        from .pointwise import where
+
         zero = input == 0
-        if zero.any().item():
-            raise NotImplementedError("prod() backward for inputs containing zeros")
+        count = _expand_back(sum(zero.float(), dims, keepdim=True), input, dims, True)
+        safe = where(zero, 1.0, input)
+        nonzero_prod = _expand_back(prod(safe, dims, keepdim=True), input, dims, True)
+        others = where(
+            zero,
+            where(count == 1, nonzero_prod, 0.0),
+            where(count == 0, nonzero_prod / safe, 0.0),
+        )
         return (_expand_back(g, input, dims, keepdim) * others,)
 
     return autograd.record(out, "ProdBackward1", (input,), grad_fn)

@@ -101,6 +101,18 @@ def test_prod():
     check_grads(lambda t: t.prod(), lambda t: t.prod(), x)
 
 
+def test_prod_backward_with_zeros():
+    # Rows with no zero, one zero, and two zeros: each case has its own gradient rule.
+    x = randn(4, 5, low=0.5)
+    x[1, 2] = 0.0
+    x[2, 0] = x[2, 3] = 0.0
+    x[3, 4] = 0.0
+    check_grads(lambda t: t.prod(1), lambda t: t.prod(1), x)
+    check_grads(lambda t: t.prod(0, keepdim=True), lambda t: t.prod(0, keepdim=True), x)
+    check_grads(lambda t: t.prod(), lambda t: t.prod(), x)
+    check_grads(lambda t: t[1].prod(), lambda t: t[1].prod(), x)  # the only zero of the slice
+
+
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_softmax_log_softmax_logsumexp(dim):
     x = randn(4, 6) * 3
@@ -135,3 +147,15 @@ def test_empty_and_bad_reductions():
 def test_long_reduction():
     x = randn(3, 20000)
     assert_close(to_engine(x).sum(1), to_torch(x).sum(1), rtol=1e-4, atol=1e-3)
+
+
+def test_prod_second_order_gradient():
+    x = randn(3, 4, low=0.5)
+    x[1, 1] = 0.0
+    e, t = to_engine(x, requires_grad=True), to_torch(x, requires_grad=True)
+    (ge,) = engine.autograd.grad(e.prod(1).sum(), [e], create_graph=True)
+    (gt,) = torch.autograd.grad(t.prod(1).sum(), [t], create_graph=True)
+    assert_close(ge, gt)
+    (ge * ge).sum().backward()
+    (gt * gt).sum().backward()
+    assert_close(e.grad, t.grad, rtol=1e-4, atol=1e-5)
