@@ -9,9 +9,21 @@
 A model is "owner/name" with immutable numbered versions, each one safetensors file. Reading
 is open; writing needs the owner's token (the `token` argument or the environment variable
 ENGINE_HUB_TOKEN). The server is the `server` argument, else ENGINE_HUB_URL, else
-http://127.0.0.1:8000. Every failure the server reports raises `HubError`.
+http://127.0.0.1:8000 (in a web page: the page's own origin). Every failure the server
+reports raises `HubError`.
+
+Every call has an awaitable twin (`push_async`, `pull_async`, `load_model_async`,
+`list_async`, `info_async`, `delete_async`). In the browser (Pyodide) requests go through
+the page's `fetch`, which is asynchronous: the twins work in every browser, while the plain
+names block through JSPI (`pyodide.ffi.run_sync`, as the backend's synchronous readback
+does) and raise a RuntimeError naming the twin where the browser cannot do that.
+
+How the code is laid out: each call is described once as a `_Call` (the request and how to
+read its answer), whichever way it is sent; only the byte transport differs, `_request`
+(blocking) or `_request_async` (awaitable).
 """
 
+import asyncio
 import hashlib
 import json
 import os
@@ -19,6 +31,8 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from typing import NamedTuple
 
 import engine
 from engine import serialization
@@ -32,6 +46,8 @@ TIMEOUT = 60  # seconds for one request
 ARCHITECTURE_KEY = "engine.architecture"
 VERSION_KEY = "engine.version"
 FRAMEWORK_KEY = "framework"
+
+_IN_BROWSER = sys.platform == "emscripten"
 
 
 class HubError(Exception):
@@ -50,17 +66,31 @@ class HubError(Exception):
 
 
 # ----------------------------------------------------------------------------- transport
+#
+# The only functions here that touch the network. Each sends one request and returns
+# (status, headers with lower-case names, body bytes), whatever the status.
+
+
+def _unreachable(url, reason):
+    return HubError(
+        None,
+        "connection_error",
+        f"cannot reach the model hub at {url} ({reason}); is the server running? "
+        "Pass server=... or set ENGINE_HUB_URL",
+    )
+
+
+def _page():
+    """The web page's fetch and JSPI (engine/backend/page.py; imported only in Pyodide)."""
+    from engine.backend import page
+
+    return page
 
 
 def _request(method, url, body=None, headers=None):
-    """Send one HTTP request; (status, headers with lower-case names, body bytes).
-
-    The only function here that touches the network. Natively it is `urllib.request`; in
-    the browser (Pyodide) it will be the page's `fetch` through `pyodide.http`, which is
-    asynchronous and needs its own twin of this function.
-    """
-    if sys.platform == "emscripten":
-        raise NotImplementedError("engine.hub in the browser: a fetch-based transport")
+    """Send one request and wait for the answer: urllib natively, JSPI in the browser."""
+    if _IN_BROWSER:
+        return _page().block_on(_fetch(method, url, body, headers))
     request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
@@ -69,21 +99,68 @@ def _request(method, url, body=None, headers=None):
         # urllib raises for every status >= 300 it does not follow; they are answers too.
         status, response_headers, data = error.code, error.headers, error.read()
     except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise HubError(
-            None,
-            "connection_error",
-            f"cannot reach the model hub at {url} ({reason}); is the server running? "
-            "Pass server=... or set ENGINE_HUB_URL",
-        ) from None
+        raise _unreachable(url, getattr(error, "reason", error)) from None
     return status, {name.lower(): value for name, value in response_headers.items()}, data
 
 
-# ----------------------------------------------------------------------------- helpers
+async def _request_async(method, url, body=None, headers=None):
+    """`_request` as an awaitable: the page's fetch in the browser, a worker thread natively."""
+    if _IN_BROWSER:
+        return await _fetch(method, url, body, headers)
+    return await asyncio.to_thread(_request, method, url, body, headers)
+
+
+async def _fetch(method, url, body, headers):
+    try:
+        return await _page().fetch(method, url, body, headers)
+    except ConnectionError as error:
+        raise _unreachable(url, error) from None
+
+
+def _require_blocking(name):
+    """In the browser a blocking call needs JSPI; where there is none, name the twin."""
+    if _IN_BROWSER and not _page().can_block():
+        raise RuntimeError(
+            f"engine.hub.{name}() waits for the server, which in the browser needs JSPI "
+            "stack switching (pyodide.ffi.run_sync): Chromium 137+ with the code run through "
+            f"runPythonAsync or an async function. Use `await engine.hub.{name}_async(...)`, "
+            "which works in every browser"
+        )
+
+
+# ----------------------------------------------------------------------------- the protocol
+
+
+class _Call(NamedTuple):
+    """One request to the exchange and how to read a successful answer."""
+
+    method: str
+    url: str
+    answer: Callable  # (headers, body bytes) -> what the API function returns
+    body: bytes | None = None
+    headers: dict | None = None
+
+
+def _perform(call):
+    status, headers, data = _request(call.method, call.url, call.body, call.headers)
+    _raise_for_error(status, data)
+    return call.answer(headers, data)
+
+
+async def _perform_async(call):
+    status, headers, data = await _request_async(call.method, call.url, call.body, call.headers)
+    _raise_for_error(status, data)
+    return call.answer(headers, data)
+
+
+def _default_server():
+    if _IN_BROWSER:  # a page talks to the server it came from
+        return _page().origin() or DEFAULT_SERVER
+    return DEFAULT_SERVER
 
 
 def _server(server):
-    return (server or os.environ.get("ENGINE_HUB_URL") or DEFAULT_SERVER).rstrip("/")
+    return (server or os.environ.get("ENGINE_HUB_URL") or _default_server()).rstrip("/")
 
 
 def _split_repo(repo):
@@ -115,16 +192,7 @@ def _raise_for_error(status, data):
     raise HubError(status, code, message)
 
 
-def _call(method, url, body=None, headers=None):
-    """(status, headers, body) of a request the server must answer with success."""
-    status, response_headers, data = _request(method, url, body, headers)
-    _raise_for_error(status, data)
-    return status, response_headers, data
-
-
-def _json(method, url, body=None, headers=None):
-    """The JSON answer of a request."""
-    _, _, data = _call(method, url, body, headers)
+def _json_answer(headers, data):
     return json.loads(data)
 
 
@@ -141,8 +209,16 @@ def _version_segment(version):
     raise ValueError(f"version must be a positive int or 'latest', got {version!r}")
 
 
-def _metadata(module, user_metadata):
-    """The `__metadata__` of a pushed file: the user's entries plus the engine's own."""
+def _file_contents(module_or_state_dict, user_metadata):
+    """(tensors, metadata) of the file that pushes `module_or_state_dict`.
+
+    The metadata is the user's entries (values that are not str as JSON) plus the engine's
+    own: its version and, for a model built from the library's own layers, its architecture.
+    """
+    if isinstance(module_or_state_dict, Module):
+        module, tensors = module_or_state_dict, dict(module_or_state_dict.state_dict())
+    else:
+        module, tensors = None, module_or_state_dict
     metadata = {}
     for key, value in (user_metadata or {}).items():
         if not isinstance(key, str):
@@ -156,59 +232,40 @@ def _metadata(module, user_metadata):
         description = describe(module)
         if description is not None:
             metadata[ARCHITECTURE_KEY] = json.dumps(description, separators=(",", ":"))
-    return metadata
+    return tensors, metadata
 
 
-# ----------------------------------------------------------------------------- the API
-
-
-def push(module_or_state_dict, repo, token=None, metadata=None, server=None):
-    """Upload a model as the next version of `repo` ("owner/name"); the version record.
-
-    `module_or_state_dict` is a Module or a dict str -> Tensor. `metadata` (str -> value;
-    values that are not str are stored as JSON) goes into the file's `__metadata__` with
-    the engine's version and, for a model built from the library's own layers, its
-    architecture, so that `load_model` can rebuild it.
-    """
+def _push_call(repo, data, token, server):
     owner, name = _split_repo(repo)
-    if isinstance(module_or_state_dict, Module):
-        module, tensors = module_or_state_dict, dict(module_or_state_dict.state_dict())
-    else:
-        module, tensors = None, module_or_state_dict
-    data = serialization.dumps(tensors, _metadata(module, metadata))
     headers = {"Content-Type": "application/octet-stream", **_auth(token)}
-    return _json("POST", _url(server, "models", owner, name, "versions"), data, headers)
+    url = _url(server, "models", owner, name, "versions")
+    return _Call("POST", url, _json_answer, data, headers)
 
 
-def _download(repo, version, server):
-    """The bytes of a version's file, checked against the sha256 the server sent as ETag."""
+def _download_call(repo, version, server):
+    """The call whose answer is the bytes of a version's file, checked against its ETag."""
     owner, name = _split_repo(repo)
     url = _url(server, "models", owner, name, "versions", _version_segment(version), "file")
-    _, headers, data = _call("GET", url)
-    etag = headers.get("etag")
-    if etag is None:
-        raise HubError(200, "no_etag", f"{url} sent no ETag: cannot verify the download")
-    expected = etag.removeprefix("W/").strip('"')
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected:
-        raise HubError(
-            200, "checksum_mismatch", f"{url}: downloaded sha256 {actual} but the ETag is {etag}"
-        )
-    return data
+
+    def checked(headers, data):
+        etag = headers.get("etag")
+        if etag is None:
+            raise HubError(200, "no_etag", f"{url} sent no ETag: cannot verify the download")
+        expected = etag.removeprefix("W/").strip('"')
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise HubError(
+                200,
+                "checksum_mismatch",
+                f"{url}: downloaded sha256 {actual} but the ETag is {etag}",
+            )
+        return data
+
+    return _Call("GET", url, checked)
 
 
-def pull(repo, version="latest", server=None):
-    """The state_dict (dict str -> Tensor) of `version` (a number or "latest") of `repo`."""
-    return serialization.loads(_download(repo, version, server))
-
-
-def load_model(repo, version="latest", server=None):
-    """The model of `repo` rebuilt from the architecture stored in its file, in eval mode.
-
-    Works for models built from the library's own layers (Sequential, Linear, ReLU, ...).
-    For any other model, `pull` the state_dict and load it into your own class.
-    """
-    data = _download(repo, version, server)
+def _model_from_file(repo, version, data):
+    """The model that the file `data` describes, with its weights, in eval mode."""
     architecture = serialization.read_metadata(data).get(ARCHITECTURE_KEY)
     if architecture is None:
         raise ValueError(
@@ -230,25 +287,107 @@ def _numel(shape):
     return count
 
 
+def _list_call(q, owner, limit, offset, server):
+    query = {"q": q, "owner": owner, "limit": limit, "offset": offset}
+    return _Call("GET", _url(server, "models", query=query), lambda h, d: json.loads(d)["models"])
+
+
+def _info_call(repo, server):
+    owner, name = _split_repo(repo)
+    return _Call("GET", _url(server, "models", owner, name), _json_answer)
+
+
+def _delete_call(repo, version, token, server):
+    owner, name = _split_repo(repo)
+    segments = ["models", owner, name]
+    if version is not None:
+        segments += ["versions", _version_segment(version)]
+    return _Call("DELETE", _url(server, *segments), lambda h, d: None, headers=_auth(token))
+
+
+# ----------------------------------------------------------------------------- the API
+
+
+def push(module_or_state_dict, repo, token=None, metadata=None, server=None):
+    """Upload a model as the next version of `repo` ("owner/name"); the version record.
+
+    `module_or_state_dict` is a Module or a dict str -> Tensor. `metadata` (str -> value;
+    values that are not str are stored as JSON) goes into the file's `__metadata__` with
+    the engine's version and, for a model built from the library's own layers, its
+    architecture, so that `load_model` can rebuild it.
+    """
+    _require_blocking("push")
+    _split_repo(repo)  # a bad name fails before anything is read back from the GPU
+    tensors, file_metadata = _file_contents(module_or_state_dict, metadata)
+    return _perform(_push_call(repo, serialization.dumps(tensors, file_metadata), token, server))
+
+
+async def push_async(module_or_state_dict, repo, token=None, metadata=None, server=None):
+    """`push` as an awaitable: `record = await engine.hub.push_async(model, "alice/x")`."""
+    _split_repo(repo)
+    tensors, file_metadata = _file_contents(module_or_state_dict, metadata)
+    data = await serialization.dumps_async(tensors, file_metadata)
+    return await _perform_async(_push_call(repo, data, token, server))
+
+
+def pull(repo, version="latest", server=None):
+    """The state_dict (dict str -> Tensor) of `version` (a number or "latest") of `repo`."""
+    _require_blocking("pull")
+    return serialization.loads(_perform(_download_call(repo, version, server)))
+
+
+async def pull_async(repo, version="latest", server=None):
+    """`pull` as an awaitable."""
+    return serialization.loads(await _perform_async(_download_call(repo, version, server)))
+
+
+def load_model(repo, version="latest", server=None):
+    """The model of `repo` rebuilt from the architecture stored in its file, in eval mode.
+
+    Works for models built from the library's own layers (Sequential, Linear, ReLU, ...).
+    For any other model, `pull` the state_dict and load it into your own class.
+    """
+    _require_blocking("load_model")
+    return _model_from_file(repo, version, _perform(_download_call(repo, version, server)))
+
+
+async def load_model_async(repo, version="latest", server=None):
+    """`load_model` as an awaitable."""
+    data = await _perform_async(_download_call(repo, version, server))
+    return _model_from_file(repo, version, data)
+
+
 def list(q=None, owner=None, limit=50, offset=0, server=None):
     """The models on the server, newest first: dicts with owner, name, latest_version, ...
 
     `q` searches names, `owner` keeps one owner's models; `limit` and `offset` page.
     """
-    query = {"q": q, "owner": owner, "limit": limit, "offset": offset}
-    return _json("GET", _url(server, "models", query=query))["models"]
+    _require_blocking("list")
+    return _perform(_list_call(q, owner, limit, offset, server))
+
+
+async def list_async(q=None, owner=None, limit=50, offset=0, server=None):
+    """`list` as an awaitable."""
+    return await _perform_async(_list_call(q, owner, limit, offset, server))
 
 
 def info(repo, server=None):
     """The model `repo` with the records of all its versions."""
-    owner, name = _split_repo(repo)
-    return _json("GET", _url(server, "models", owner, name))
+    _require_blocking("info")
+    return _perform(_info_call(repo, server))
+
+
+async def info_async(repo, server=None):
+    """`info` as an awaitable."""
+    return await _perform_async(_info_call(repo, server))
 
 
 def delete(repo, version=None, token=None, server=None):
     """Delete one version of `repo`, or (version=None) the whole model. Owner only."""
-    owner, name = _split_repo(repo)
-    segments = ["models", owner, name]
-    if version is not None:
-        segments += ["versions", _version_segment(version)]
-    _call("DELETE", _url(server, *segments), headers=_auth(token))
+    _require_blocking("delete")
+    _perform(_delete_call(repo, version, token, server))
+
+
+async def delete_async(repo, version=None, token=None, server=None):
+    """`delete` as an awaitable."""
+    await _perform_async(_delete_call(repo, version, token, server))

@@ -102,27 +102,31 @@ def _encode(tensors, metadata):
     """
     _check_tensors(tensors)
     _check_metadata(metadata)
+    raws = [tensors[name].detach()._tobytes() for name in sorted(tensors)]
+    return _assemble(tensors, metadata, raws)
+
+
+def _assemble(tensors, metadata, raws):
+    """The file's pieces: its header's length, the header, then `raws`, each tensor's bytes
+    in sorted name order."""
     header = {}
     if metadata:
         header["__metadata__"] = dict(metadata)
-    chunks = []
     offset = 0
-    for name in sorted(tensors):
-        tensor = tensors[name].detach()
+    for name, raw in zip(sorted(tensors), raws, strict=True):
+        tensor = tensors[name]
         code = _dtype_code(tensor.dtype, name)
         shape = [int(size) for size in tensor.shape]
-        raw = tensor._tobytes()
         if len(raw) != _numel(shape) * ITEMSIZE[code]:
             raise RuntimeError(
                 f"tensor {name!r}: {len(raw)} bytes read back for shape {shape} of {code}"
             )
         header[name] = {"dtype": code, "shape": shape, "data_offsets": [offset, offset + len(raw)]}
         offset += len(raw)
-        chunks.append(raw)
     text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     # Pad with spaces so that the data buffer starts 8-byte aligned, as the reference writer does.
     text += b" " * (-len(text) % 8)
-    return [struct.pack("<Q", len(text)), text, *chunks]
+    return [struct.pack("<Q", len(text)), text, *raws]
 
 
 def _write(tensors, metadata, file):
@@ -133,6 +137,14 @@ def _write(tensors, metadata, file):
 def dumps(tensors, metadata=None):
     """The safetensors file holding `tensors` (a dict str -> Tensor) and `metadata`, as bytes."""
     return b"".join(_encode(tensors, metadata))
+
+
+async def dumps_async(tensors, metadata=None):
+    """`dumps` with awaitable readbacks, for a web page without JSPI: the same bytes."""
+    _check_tensors(tensors)
+    _check_metadata(metadata)
+    raws = [await tensors[name].detach()._tobytes_async() for name in sorted(tensors)]
+    return b"".join(_assemble(tensors, metadata, raws))
 
 
 def save_file(tensors, filename, metadata=None):

@@ -1,5 +1,6 @@
 """engine.hub against a real server on 127.0.0.1: push, list, info, pull, load_model, delete."""
 
+import asyncio
 import hashlib
 import json
 import subprocess
@@ -91,7 +92,7 @@ def test_push_writes_metadata_and_a_matching_sha256(server):
     assert metadata["engine.version"] == engine.__version__
     assert json.loads(metadata["engine.architecture"])["type"] == "Sequential"
 
-    data = hub._download("alice/metadata", 1, server.url)
+    data = hub._perform(hub._download_call("alice/metadata", 1, server.url))
     assert record["sha256"] == hashlib.sha256(data).hexdigest()
     assert record["size"] == len(data)
 
@@ -192,6 +193,8 @@ def test_tampered_download_is_refused(server, monkeypatch):
     monkeypatch.setattr(hub, "_request", flip_last_byte)
     with pytest.raises(HubError, match="sha256"):
         hub.pull("alice/tamper", server=server.url)
+    with pytest.raises(HubError, match="sha256"):
+        asyncio.run(hub.load_model_async("alice/tamper", server=server.url))
 
 
 def test_bad_arguments_fail_before_any_request():
@@ -202,10 +205,56 @@ def test_bad_arguments_fail_before_any_request():
         hub.pull("alice/x", version="newest", server="http://127.0.0.1:1")
 
 
-def test_browser_transport_is_not_implemented_yet(monkeypatch):
-    monkeypatch.setattr(sys, "platform", "emscripten")
-    with pytest.raises(NotImplementedError, match="browser"):
-        hub.list(server="http://127.0.0.1:1")
+def test_async_twins_do_what_the_blocking_calls_do(server):
+    """push_async ... delete_async natively (the same calls the browser awaits)."""
+    alice = server.tokens["alice"]
+    model = make_mlp().eval()
+    x = engine.randn(4, 6)
+
+    async def cycle():
+        record = await hub.push_async(
+            model, "alice/twins", token=alice, metadata={"epochs": 2}, server=server.url
+        )
+        listed = await hub.list_async(owner="alice", q="twins", server=server.url)
+        details = await hub.info_async("alice/twins", server=server.url)
+        pulled = await hub.pull_async("alice/twins", version=record["version"], server=server.url)
+        loaded = await hub.load_model_async("alice/twins", server=server.url)
+        await hub.delete_async("alice/twins", token=alice, server=server.url)
+        try:
+            await hub.info_async("alice/twins", server=server.url)
+        except HubError as error:
+            return record, listed, details, pulled, loaded, error
+        raise AssertionError("the model is still there after delete_async")
+
+    record, listed, details, pulled, loaded, gone = asyncio.run(cycle())
+    assert (record["owner"], record["name"], record["version"]) == ("alice", "twins", 1)
+    assert record["metadata"]["epochs"] == "2"
+    assert [(m["name"], m["latest_version"]) for m in listed] == [("twins", 1)]
+    assert [version["sha256"] for version in details["versions"]] == [record["sha256"]]
+    assert as_lists(pulled) == as_lists(model.state_dict())
+    assert repr(loaded) == repr(model) and not loaded.training
+    with engine.no_grad():
+        assert loaded(x).tolist() == model(x).tolist()
+    assert gone.status == 404 and "alice/twins" in gone.message
+
+
+def test_async_twins_raise_the_same_errors(server):
+    async def push_with(token):
+        return await hub.push_async(make_mlp(), "alice/async-err", token=token, server=server.url)
+
+    with pytest.raises(HubError) as error:
+        asyncio.run(push_with("not-a-token"))
+    assert (error.value.status, error.value.code) == (401, "unauthorized")
+    with pytest.raises(HubError) as error:
+        asyncio.run(push_with(server.tokens["bob"]))
+    assert error.value.status == 403
+    with pytest.raises(HubError) as error:
+        asyncio.run(hub.load_model_async("nobody/nothing", server=server.url))
+    assert error.value.status == 404
+    with pytest.raises(HubError, match="cannot reach the model hub"):
+        asyncio.run(hub.list_async(server=f"http://127.0.0.1:{free_port()}"))
+    with pytest.raises(ValueError, match="owner/name"):
+        asyncio.run(hub.push_async(make_mlp(), "no-slash", token="t"))
 
 
 def test_example_script_pushes_lists_and_pulls(server):

@@ -4,6 +4,7 @@ Files we write are checked against the reference readers (safetensors.numpy, saf
 and files the reference writer produced are read back by us.
 """
 
+import asyncio
 import io
 import json
 import struct
@@ -382,3 +383,22 @@ def test_unsupported_values_are_refused():
         serialization.dumps({"a": engine.tensor([1.0])}, metadata={"n": 1})
     with pytest.raises(NotImplementedError, match=r"map_location"):
         engine.load(io.BytesIO(b""), map_location=lambda storage, location: storage)
+
+
+def test_dumps_async_writes_the_same_bytes_as_dumps():
+    """dumps_async (awaitable readbacks, for pages without JSPI) is dumps, byte for byte."""
+    base = engine.arange(24.0).reshape(4, 6)
+    tensors = {
+        "weight": engine.randn(3, 5),
+        "view": base.t()[1:4],  # not contiguous
+        "steps": engine.tensor([3, -7], dtype=engine.int32),
+        "mask": engine.tensor([True, False, True]),
+        "empty": engine.zeros(0, 2),
+        "scalar": engine.tensor(2.5),
+    }
+    metadata = {"note": "ünïcode", "engine.version": "x"}
+    expected = serialization.dumps(tensors, metadata)
+    assert asyncio.run(serialization.dumps_async(tensors, metadata)) == expected
+    assert asyncio.run(serialization.dumps_async(tensors, None)) == serialization.dumps(tensors)
+    with pytest.raises(TypeError, match="not a Tensor"):
+        asyncio.run(serialization.dumps_async({"w": [1.0]}, None))

@@ -3,6 +3,11 @@
 // keep working) and reads the loss back only every few steps (readbacks are what costs).
 //
 // Query parameters: epochs, hidden, lr, optimizer (adam|sgd), batch, seed, autostart=1.
+//
+// "Share" pushes the model in use to this server's model hub (engine.hub.push_async, with the
+// training settings and test accuracy as metadata); "Load from hub" pulls one with
+// engine.hub.load_model_async and uses it for the drawing once it is known to map 64 pixels
+// to 10 digits. The token the user pastes stays in the page (sessionStorage at most).
 import { bootEngine, byTestId, WebGPUUnavailable } from "/static/boot.js";
 
 // Sized for a software GPU: on SwiftShader in headless Chromium (2 cores) the 675 steps
@@ -17,6 +22,7 @@ import math
 import time
 
 import engine
+import engine.hub as hub
 import engine.nn as nn
 import engine.nn.functional as F
 from engine.datasets import Digits
@@ -27,7 +33,14 @@ x_train = _train_set.data.reshape(-1, 64)
 y_train = _train_set.targets
 x_test = _test_set.data.reshape(-1, 64)
 y_test = _test_set.targets
-model = None
+model = None  # the model in use: trained here or loaded from the hub
+model_metadata = {}  # what Share sends with it
+
+
+def use_model(net, metadata):
+    global model, model_metadata
+    model, model_metadata = net, metadata
+    page_namespace["model"] = net  # window.runPython sees the model in use as \`model\`
 
 
 def build(hidden, optimizer, lr):
@@ -44,11 +57,12 @@ async def test_accuracy(net):
 
 
 async def train(config_json, hooks):
-    global model
     config = json.loads(config_json)
     engine.manual_seed(config["seed"])
     net, optimizer = build(config["hidden"], config["optimizer"], config["lr"])
-    model = net
+    settings = ("hidden", "optimizer", "lr", "batch", "seed")
+    metadata = {"dataset": "digits-8x8", "trained_in": "browser", "epochs": 0, "steps": 0}
+    use_model(net, {**metadata, **{key: config[key] for key in settings}})
     count = len(_train_set)
     batch = config["batch"]
     per_epoch = math.ceil(count / batch)
@@ -72,8 +86,10 @@ async def train(config_json, hooks):
             else:
                 await asyncio.sleep(0)  # let the page breathe: Stop, drawing, repaint
             if hooks.stopRequested:
+                model_metadata["steps"] = step
                 return json.dumps({"stopped": True, "step": step})
         accuracy = await test_accuracy(net)
+        model_metadata.update(epochs=epoch + 1, steps=step, accuracy=round(accuracy / 100, 4))
         rate = step / (time.perf_counter() - started)
         hooks.progress(json.dumps({"step": step, "total": total, "epoch": epoch + 1,
                                    "accuracy": accuracy, "rate": rate}))
@@ -85,6 +101,73 @@ async def predict(pixels_json):
     with engine.no_grad():
         probabilities = F.softmax(model(pixels), dim=1)
     return json.dumps((await probabilities.tolist_async())[0])
+
+
+# --- the model hub (this page's server; the awaitable twins work in every browser) ---
+
+# Entries that push writes itself; a loaded model's other metadata travels on when shared.
+ENGINE_KEYS = (hub.ARCHITECTURE_KEY, hub.VERSION_KEY, hub.FRAMEWORK_KEY)
+
+
+def problem(error):
+    if isinstance(error, hub.HubError):
+        if error.status is None:
+            return error.message
+        return f"the server answered {error.status} {error.code}: {error.message}"
+    return str(error)
+
+
+async def share(repo, token):
+    try:
+        record = await hub.push_async(model, repo.strip(), token=token.strip(),
+                                      metadata=model_metadata)
+    except (hub.HubError, ValueError, TypeError) as error:
+        return json.dumps({"error": problem(error)})
+    return json.dumps({key: record[key] for key in ("owner", "name", "version")})
+
+
+def digits_misfit(net):
+    """Why \`net\` cannot classify this page's digits (64 pixels -> 10 scores), or None."""
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    if linears:
+        inputs, outputs = linears[0].in_features, linears[-1].out_features
+        if (inputs, outputs) != (64, 10):
+            return (f"it takes {inputs} inputs and gives {outputs} outputs, but this demo "
+                    "needs 64 inputs (8×8 pixels) and 10 outputs (the digits 0–9)")
+    try:
+        with engine.no_grad():
+            shape = tuple(net(engine.zeros(1, 64)).shape)
+    except Exception as error:  # any layer that cannot take the image says why
+        return f"it cannot take one 8×8 image ({error})"
+    if shape != (1, 10):
+        return f"for one 8×8 image it gives shape {shape}, not the 10 scores this demo needs"
+    return None
+
+
+async def load_from_hub(repo, version):
+    repo, version = repo.strip(), version.strip() or "latest"
+    try:
+        records = (await hub.info_async(repo))["versions"]  # oldest first
+        if version == "latest":
+            version = str(records[-1]["version"])
+        elif version.isdigit():
+            version = str(int(version))  # "03" is version 3
+        net = await hub.load_model_async(repo, version=version)  # 404 for a missing version
+    except (hub.HubError, ValueError, TypeError) as error:
+        return json.dumps({"error": f"Could not load {repo}: {problem(error)}"})
+    source = f"{repo} version {version}"
+    misfit = digits_misfit(net)
+    if misfit:
+        return json.dumps({"error": f"{source} does not fit this demo: {misfit}. "
+                                    "The model in use is unchanged."})
+    record = next((r for r in records if str(r["version"]) == version), {"metadata": {}})
+    stored = {k: v for k, v in record["metadata"].items() if k not in ENGINE_KEYS}
+    use_model(net, {**stored, "based_on": source})
+    return json.dumps({"source": source, "accuracy": stored.get("accuracy")})
+
+
+async def hub_models():
+    return json.dumps([f"{m['owner']}/{m['name']}" for m in await hub.list_async(limit=200)])
 `;
 
 const form = byTestId("train-form");
@@ -207,7 +290,8 @@ function drawChart() {
 
 // --- training ----------------------------------------------------------------------------
 
-let engineReady = null; // { pyodide, train, predict }
+let engineReady = null; // { pyodide, train, predict, share, loadFromHub, hubModels }
+let training = false;
 const hooks = { stopRequested: false, progress: onProgress };
 
 function onProgress(json) {
@@ -230,7 +314,9 @@ function onProgress(json) {
 }
 
 async function startTraining(config) {
-  if (!engineReady || statusText.textContent === "training") return;
+  if (!engineReady || training || hubBusy) return;
+  training = true;
+  updateHubButtons();
   hooks.stopRequested = false;
   history.loss = [];
   history.accuracy = [];
@@ -241,6 +327,7 @@ async function startTraining(config) {
   startButton.disabled = true;
   stopButton.disabled = false;
   setStatus("training", "starting…");
+  modelSource.textContent = "training in this page…";
   try {
     const result = JSON.parse(
       await engineReady.train.callPromising(JSON.stringify(config), hooks),
@@ -251,13 +338,24 @@ async function startTraining(config) {
       setStatus("done", "draw a digit below");
     }
     hasModel = true;
+    const length = result.stopped
+      ? `stopped at step ${result.step}`
+      : `${config.epochs} epoch${config.epochs === 1 ? "" : "s"}`;
+    modelSource.textContent =
+      `trained in this page (hidden ${config.hidden}, ${config.optimizer}, ${length})`;
     predictDrawing();
   } catch (error) {
-    setStatus("error", String(error && error.message ? error.message : error));
+    setStatus("error", errorText(error));
   } finally {
+    training = false;
     startButton.disabled = false;
     stopButton.disabled = true;
+    updateHubButtons();
   }
+}
+
+function errorText(error) {
+  return String(error && error.message ? error.message : error);
 }
 
 form.addEventListener("submit", (event) => {
@@ -268,6 +366,131 @@ stopButton.addEventListener("click", () => {
   hooks.stopRequested = true;
   stopButton.disabled = true;
   detail.textContent = "stopping…";
+});
+
+// --- the model hub: share the model in use, load one ------------------------------------
+
+const TOKEN_KEY = "engine.hub.token"; // sessionStorage only, and only when asked to
+const shareForm = byTestId("share-form");
+const shareButton = byTestId("share");
+const shareResult = byTestId("share-result");
+const tokenInput = byTestId("share-token");
+const rememberToken = byTestId("remember-token");
+const loadForm = byTestId("load-form");
+const loadButton = byTestId("load");
+const loadResult = byTestId("load-result");
+const modelSource = byTestId("model-source");
+const modelList = byTestId("hub-models");
+let hubBusy = false;
+
+function updateHubButtons() {
+  const idle = engineReady !== null && !training && !hubBusy;
+  shareButton.disabled = !(idle && hasModel);
+  loadButton.disabled = !idle;
+  startButton.disabled = !(engineReady !== null && !training && !hubBusy);
+}
+
+// state: "busy" | "ok" | "error" (data-state, for styles and tests); text only, never HTML.
+function showHubMessage(element, state, text, link = null) {
+  element.dataset.state = state;
+  element.classList.toggle("hub-error", state === "error");
+  element.textContent = text;
+  if (link) {
+    const anchor = document.createElement("a");
+    anchor.href = link.href;
+    anchor.textContent = link.text;
+    element.append(" ", anchor);
+  }
+}
+
+function sessionToken(value) {
+  try {
+    if (value === undefined) return sessionStorage.getItem(TOKEN_KEY);
+    if (value === null) sessionStorage.removeItem(TOKEN_KEY);
+    else sessionStorage.setItem(TOKEN_KEY, value);
+  } catch {
+    // storage refused (a privacy mode): the token simply is not remembered
+  }
+  return null;
+}
+
+async function whileHubBusy(work) {
+  hubBusy = true;
+  updateHubButtons();
+  try {
+    return await work();
+  } finally {
+    hubBusy = false;
+    updateHubButtons();
+  }
+}
+
+async function refreshModelList() {
+  try {
+    const names = JSON.parse(await engineReady.hubModels.callPromising());
+    modelList.replaceChildren(...names.map((name) => new Option(name)));
+  } catch {
+    // only suggestions: typing owner/name still works
+  }
+}
+
+shareForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (shareButton.disabled) return;
+  const repo = shareForm.elements.repo.value.trim();
+  const token = tokenInput.value.trim();
+  sessionToken(rememberToken.checked ? token : null);
+  showHubMessage(shareResult, "busy", `Pushing the model to ${repo}…`);
+  await whileHubBusy(async () => {
+    try {
+      const result = JSON.parse(await engineReady.share.callPromising(repo, token));
+      if (result.error) {
+        showHubMessage(shareResult, "error", `Not shared: ${result.error}`);
+        return;
+      }
+      const name = `${result.owner}/${result.name}`;
+      showHubMessage(shareResult, "ok", `Shared as ${name} version ${result.version}.`, {
+        href: `/hub?model=${encodeURIComponent(name)}`,
+        text: "See it on the hub",
+      });
+      shareResult.dataset.version = String(result.version);
+      if (!loadForm.elements.repo.value) loadForm.elements.repo.value = name;
+      refreshModelList();
+    } catch (error) {
+      showHubMessage(shareResult, "error", `Not shared: ${errorText(error)}`);
+    }
+  });
+});
+
+rememberToken.addEventListener("change", () => {
+  sessionToken(rememberToken.checked && tokenInput.value ? tokenInput.value.trim() : null);
+});
+
+loadForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (loadButton.disabled) return;
+  const repo = loadForm.elements.repo.value.trim();
+  const version = loadForm.elements.version.value.trim();
+  showHubMessage(loadResult, "busy", `Loading ${repo}…`);
+  await whileHubBusy(async () => {
+    try {
+      const result = JSON.parse(await engineReady.loadFromHub.callPromising(repo, version));
+      if (result.error) {
+        showHubMessage(loadResult, "error", result.error);
+        return;
+      }
+      hasModel = true;
+      const accuracy = Number.parseFloat(result.accuracy);
+      const note = Number.isFinite(accuracy)
+        ? ` (test accuracy ${(100 * accuracy).toFixed(1)}% when it was shared)`
+        : "";
+      modelSource.textContent = `${result.source} from the hub`;
+      showHubMessage(loadResult, "ok", `Loaded ${result.source}${note}: draw a digit below.`);
+      predictDrawing();
+    } catch (error) {
+      showHubMessage(loadResult, "error", `Could not load ${repo}: ${errorText(error)}`);
+    }
+  });
 });
 
 // --- drawing and prediction --------------------------------------------------------------
@@ -379,7 +602,7 @@ function drawingAs8x8() {
 async function predictDrawing() {
   if (!inked || !engineReady) return;
   if (!hasModel) {
-    predictionText.textContent = "train a model first";
+    predictionText.textContent = "train or load a model first";
     return;
   }
   if (predicting) {
@@ -433,9 +656,18 @@ try {
     pyodide,
     train: pyodide.globals.get("train"),
     predict: pyodide.globals.get("predict"),
+    share: pyodide.globals.get("share"),
+    loadFromHub: pyodide.globals.get("load_from_hub"),
+    hubModels: pyodide.globals.get("hub_models"),
   };
+  const savedToken = sessionToken();
+  if (savedToken) {
+    tokenInput.value = savedToken;
+    rememberToken.checked = true;
+  }
   setStatus("ready", "press Start");
-  startButton.disabled = false;
+  updateHubButtons();
+  refreshModelList();
   if (initial.autostart) startTraining(initial);
 } catch (error) {
   const message = error instanceof WebGPUUnavailable ? "WebGPU is not available" : error;
