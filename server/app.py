@@ -1,6 +1,8 @@
 """The Starlette application: every path the server answers, in one table."""
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from .compression import CompressedStaticFiles
@@ -11,6 +13,19 @@ from .uploads import remove_stale_uploads
 
 MODEL = "/api/models/{owner}/{name}"
 VERSION = MODEL + "/versions/{version}"
+
+
+# Pages on other origins may use the API too (engine.hub in someone's notebook page): reading
+# is open anyway, and writing needs a bearer token that the page itself must hold (no cookies,
+# so no cross-site request forgery). ETag must be readable: the client checks downloads with it.
+_CORS = Middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_methods=["GET", "HEAD", "POST", "DELETE"],
+    allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match"],
+    expose_headers=["ETag", "Content-Length", "Content-Range", "Accept-Ranges"],
+    max_age=3600,
+)
 
 
 def create_app(settings):
@@ -36,7 +51,7 @@ def create_app(settings):
         Route(VERSION, models.delete_version, methods=["DELETE"]),
         Route(VERSION + "/file", download.download_version, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, middleware=[_CORS])
     app.state.settings = settings
     app.state.metadata, app.state.blobs = open_storage(settings)
     remove_stale_uploads(settings.data_dir / "tmp")

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from server.routes.download import Unsatisfiable, parse_range
-from tests.server.conftest import model_file
+from tests.server.conftest import bearer, model_file
 
 FILE = "/api/models/alice/mlp/versions/{}/file"
 
@@ -103,3 +103,32 @@ def test_parse_range(header, size, expected):
 def test_parse_range_unsatisfiable(header):
     with pytest.raises(Unsatisfiable):
         parse_range(header, 10)
+
+
+def test_other_origins_may_read_and_write_with_a_token(client, token_for):
+    """CORS: a page elsewhere can pull (and check the ETag) and push with its own token."""
+    origin = {"Origin": "https://notebook.example"}
+    preflight = client.options(
+        "/api/models/alice/m/versions",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+
+    pushed = client.post(
+        "/api/models/alice/m/versions",
+        content=model_file(),
+        headers={**origin, **bearer(token_for("alice"))},
+    )
+    assert pushed.status_code == 201
+    response = client.get("/api/models/alice/m/versions/1/file", headers=origin)
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "etag" in response.headers["access-control-expose-headers"].lower()
+    # No cookies are ever honoured across origins.
+    assert "access-control-allow-credentials" not in response.headers
