@@ -17,7 +17,7 @@ MNIST_DIR ?= data/mnist
 # ENGINE_USE_LAVAPIPE=0), and sets XDG_RUNTIME_DIR.
 ENV := source .ci/env.sh &&
 
-.PHONY: test run lint format mnist clean bench bench-server setup lavapipe venv adapter pytest node \
+.PHONY: test run lint format mnist clean bench bench-server bench-browser setup lavapipe venv adapter pytest node \
 	browser
 
 # --- set-up -----------------------------------------------------------------------------
@@ -104,6 +104,11 @@ bench-server: setup
 	  apt-get install -y -qq wrk >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
 	$(ENV) $(PY) benchmarks/bench_server.py
+
+# The same training step in Chromium (WebGPU on SwiftShader): the engine in the page (Pyodide)
+# against TF.js's WebGPU backend (npm, served from node_modules by the script itself).
+bench-browser: setup node browser
+	$(ENV) $(PY) benchmarks/bench_browser.py
 
 mnist:
 	bash .ci/fetch-mnist.sh $(MNIST_DIR)
