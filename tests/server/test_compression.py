@@ -50,7 +50,7 @@ def test_wasm_is_gzipped_and_decompresses_to_the_file(client, pyodide_dir):
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"
     assert response.headers["content-type"] == "application/wasm"
-    assert response.headers["vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in response.headers["vary"]
     assert "immutable" in response.headers["cache-control"]
     assert int(response.headers["content-length"]) == len(raw) < len(original) // 4
     assert gzip.decompress(raw) == original
@@ -59,7 +59,7 @@ def test_wasm_is_gzipped_and_decompresses_to_the_file(client, pyodide_dir):
 def test_without_gzip_in_accept_encoding_the_file_is_sent_as_is(client, pyodide_dir):
     response = client.get("/pyodide/pyodide.asm.wasm", headers=IDENTITY)
     assert "content-encoding" not in response.headers
-    assert response.headers["vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in response.headers["vary"]
     assert response.content == (pyodide_dir / "pyodide.asm.wasm").read_bytes()
 
 
