@@ -23,6 +23,7 @@ async def push_version(request):
             upload.metadata,
             upload.tensors,
             lambda: state.blobs.put(upload.sha256, upload.path),
+            state.blobs.delete,
         )
     finally:
         upload.path.unlink(missing_ok=True)  # already gone if the blob store took it

@@ -111,7 +111,15 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def create_version(
-        self, owner, name, sha256, size, metadata, tensors, store_blob: Callable[[], None]
+        self,
+        owner,
+        name,
+        sha256,
+        size,
+        metadata,
+        tensors,
+        store_blob: Callable[[], bool],
+        remove_blob: Callable[[str], None],
     ) -> VersionRecord:
         """Add the next version of owner/name (creating the model), calling `store_blob()`
         while holding the write lock, just before the version becomes visible.
@@ -119,7 +127,9 @@ class MetadataStore(ABC):
         Holding the lock makes "store the blob, then reference it" atomic with respect to
         `delete_*`, which removes a blob only when no version references it: otherwise a
         delete could remove a blob that this new version is about to reference. If
-        `store_blob` raises, nothing is written.
+        `store_blob` raises, nothing is written; if recording the version fails after it
+        stored a new blob (it returned True), `remove_blob(sha256)` takes the blob away
+        again, so that a failed push leaves nothing behind.
         """
 
     @abstractmethod
@@ -152,9 +162,10 @@ class BlobStore(ABC):
     """Immutable files keyed by the sha256 of their content; identical content is stored once."""
 
     @abstractmethod
-    def put(self, sha256, path: Path) -> None:
+    def put(self, sha256, path: Path) -> bool:
         """Take ownership of the local file `path` (whose content hashes to `sha256`) and
-        store it durably. `path` is gone afterwards, whether or not the blob existed."""
+        store it durably. `path` is gone afterwards, whether or not the blob existed.
+        True if the blob is new, False if the store already held it."""
 
     @abstractmethod
     def exists(self, sha256) -> bool: ...

@@ -40,12 +40,13 @@ class FileBlobStore(BlobStore):
         target = self.path(sha256)
         if target.exists():
             os.unlink(path)
-            return
+            return False
         with open(path, "rb") as file:
             os.fsync(file.fileno())
         target.parent.mkdir(exist_ok=True)
         os.replace(path, target)
         _fsync_dir(target.parent)
+        return True
 
     def exists(self, sha256):
         return self.path(sha256).exists()

@@ -9,7 +9,7 @@ write version 5: they queue, and get 5 and 6.
 
 import json
 import sqlite3
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 
 from .base import MetadataStore, ModelRecord, ModelSummary, TokenRecord, VersionRecord
@@ -154,34 +154,45 @@ class SQLiteMetadataStore(MetadataStore):
             row = db.execute(row_query, params).fetchone()
         return None if row is None else _version_record(row)
 
-    def create_version(self, owner, name, sha256, size, metadata, tensors, store_blob):
-        with self._write() as db:
-            created_at = now()
-            db.execute(
-                """INSERT INTO models (owner, name, created_at, last_version) VALUES (?, ?, ?, 0)
-                ON CONFLICT (owner, name) DO NOTHING""",
-                (owner, name, created_at),
-            )
-            model_id, last = db.execute(
-                "SELECT id, last_version FROM models WHERE owner = ? AND name = ?", (owner, name)
-            ).fetchone()
-            version = last + 1
-            store_blob()
-            db.execute(
-                """INSERT INTO versions
-                (model_id, version, sha256, size, created_at, metadata, tensors)
-                VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    model_id,
-                    version,
-                    sha256,
-                    size,
-                    created_at,
-                    json.dumps(metadata),
-                    json.dumps(tensors),
-                ),
-            )
-            db.execute("UPDATE models SET last_version = ? WHERE id = ?", (version, model_id))
+    def create_version(self, owner, name, sha256, size, metadata, tensors, store_blob, remove_blob):
+        created_blob = False
+        try:
+            with self._write() as db:
+                created_at = now()
+                db.execute(
+                    """INSERT INTO models (owner, name, created_at, last_version)
+                    VALUES (?, ?, ?, 0) ON CONFLICT (owner, name) DO NOTHING""",
+                    (owner, name, created_at),
+                )
+                model_id, last = db.execute(
+                    "SELECT id, last_version FROM models WHERE owner = ? AND name = ?",
+                    (owner, name),
+                ).fetchone()
+                version = last + 1
+                created_blob = store_blob()
+                db.execute(
+                    """INSERT INTO versions
+                    (model_id, version, sha256, size, created_at, metadata, tensors)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        model_id,
+                        version,
+                        sha256,
+                        size,
+                        created_at,
+                        json.dumps(metadata),
+                        json.dumps(tensors),
+                    ),
+                )
+                db.execute("UPDATE models SET last_version = ? WHERE id = ?", (version, model_id))
+        except BaseException:
+            # Rolled back, so no version of ours references the blob this call stored. Take it
+            # away as deletes do: under the write lock, and only if no version references it
+            # (another push of the same bytes may have committed since the rollback).
+            if created_blob:
+                with suppress(Exception), self._write() as db:
+                    self._remove_unreferenced(db, [sha256], remove_blob)
+            raise
         return VersionRecord(owner, name, version, sha256, size, created_at, metadata, tensors)
 
     def _model_id(self, db, owner, name):

@@ -28,7 +28,7 @@ def create(stores, settings, content, name="m"):
     metadata, blobs = stores
     sha256, path = blob(stores, settings, content)
     return metadata.create_version(
-        "alice", name, sha256, len(content), {}, {}, lambda: blobs.put(sha256, path)
+        "alice", name, sha256, len(content), {}, {}, lambda: blobs.put(sha256, path), blobs.delete
     )
 
 
@@ -45,9 +45,33 @@ def test_failed_blob_store_writes_nothing(stores, settings):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        metadata.create_version("alice", "m", "0" * 64, 10, {}, {}, fail)
+        metadata.create_version("alice", "m", "0" * 64, 10, {}, {}, fail, lambda sha256: None)
     assert metadata.get_model("alice", "m") is None
     assert metadata.list_models(None, None, 10, 0) == ([], 0)
+
+
+def test_a_version_that_fails_after_its_blob_was_stored_leaves_no_blob(stores, settings):
+    metadata, blobs = stores
+    kept = create(stores, settings, b"shared bytes")
+    for content, should_exist in [(b"new bytes", False), (b"shared bytes", True)]:
+        sha256, path = blob(stores, settings, content)
+        # The blob is stored, then recording the version fails (here: metadata that is not
+        # JSON; in life a full disk or a broken database).
+        with pytest.raises(TypeError):
+            metadata.create_version(
+                "alice",
+                "m",
+                sha256,
+                len(content),
+                {"bad": object()},
+                {},
+                lambda sha256=sha256, path=path: blobs.put(sha256, path),
+                blobs.delete,
+            )
+        # A new blob is taken away again; one that other versions use stays.
+        assert blobs.exists(sha256) is should_exist
+    assert [v.version for v in metadata.get_model("alice", "m").versions] == [kept.version]
+    assert create(stores, settings, b"new bytes").version == 2  # numbering is not skipped
 
 
 def test_blob_store_round_trip_and_ranges(stores, settings):
