@@ -320,3 +320,46 @@ def test_hub_page_has_no_errors(open_page):
         "() => !document.querySelector('[data-testid=list-status]').textContent.includes('Loading')"
     )
     errors.check()
+
+
+# Safari and Firefox have WebGPU but no JSPI (WebAssembly.Suspending); Chromium cannot turn
+# it off by flag, so a script takes it away before Pyodide looks for it.
+WITHOUT_JSPI = "delete WebAssembly.Suspending; delete WebAssembly.promising;"
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_the_pages_work_without_jspi(open_page):
+    page, errors = open_page("/demos/train?autostart=1&epochs=2", init_script=WITHOUT_JSPI)
+    page.wait_for_function(
+        "() => ['done', 'error'].includes("
+        "document.querySelector('[data-testid=status]').textContent)",
+        timeout=BOOT_TIMEOUT_MS + TRAIN_TIMEOUT_MS,
+    )
+    assert _text(page, "status") == "done", _text(page, "status-detail")
+    assert float(_text(page, "accuracy")) >= 80.0  # two epochs
+    run = page.evaluate("() => window.runPython('import pyodide.ffi\\npyodide.ffi.can_run_sync()')")
+    assert run["result"] == "False"  # really without stack switching
+    errors.check()
+
+    page, errors = open_page("/console", init_script=WITHOUT_JSPI)
+    _booted(page)
+    assert page.get_by_test_id("no-jspi").is_visible()
+    page.get_by_test_id("run").click()  # the example, in its awaited form
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=output]').textContent.includes('grad:')"
+    )
+    assert page.get_by_test_id("error").is_hidden()
+    run = page.evaluate("() => window.runPython('torch.ones(3).sum().item()')")
+    assert "await t.item_async()" in run["error"]  # the synchronous form names its twin
+    run = page.evaluate("() => window.runPython('await torch.ones(3).sum().item_async()')")
+    assert run == {"stdout": "", "stderr": "", "result": "3.0", "error": None}
+    errors.check()
+
+
+@pytest.mark.browser
+def test_the_console_hides_the_jspi_note_where_jspi_works(open_page):
+    page, errors = open_page("/console")
+    _booted(page)
+    assert page.get_by_test_id("no-jspi").is_hidden()
+    errors.check()

@@ -13,6 +13,16 @@ const WHEEL_INDEX = "/wheels/latest.json";
 
 export class WebGPUUnavailable extends Error {}
 
+// JSPI (WebAssembly.Suspending: Chromium 137 and later). With it, Python called through
+// `callPromising` may block on a promise, so `.item()` and `.tolist()` work; without it
+// (Safari, Firefox) Python is called plainly and the pages use the awaitable twins only.
+export const HAS_JSPI = typeof WebAssembly.Suspending === "function";
+
+// Call an `async def` of the page's Python from JS: a Promise of its result, in any browser.
+export function callPython(fn, ...args) {
+  return HAS_JSPI ? fn.callPromising(...args) : fn(...args);
+}
+
 const HOW_TO_GET_WEBGPU =
   "Use Chrome or Edge 113 or newer (desktop), or turn on WebGPU in chrome://flags " +
   "(#enable-unsafe-webgpu), then reload this page.";
@@ -145,7 +155,7 @@ export function bootEngine({ onProgress = () => {} } = {}) {
     // One run at a time: stdout/stderr are redirected per run.
     let queue = Promise.resolve();
     const runPython = (code) => {
-      const run = queue.then(async () => JSON.parse(await pageRun.callPromising(String(code))));
+      const run = queue.then(async () => JSON.parse(await callPython(pageRun, String(code))));
       queue = run.catch(() => {});
       return run;
     };

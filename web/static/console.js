@@ -1,6 +1,6 @@
 // The console page: a textarea, Run (or Ctrl+Enter), stdout + the last expression's repr,
 // and errors with their traceback. Python and the engine come from boot.js.
-import { bootEngine, byTestId, WebGPUUnavailable } from "/static/boot.js";
+import { bootEngine, byTestId, HAS_JSPI, WebGPUUnavailable } from "/static/boot.js";
 
 const editor = byTestId("editor");
 const runButton = byTestId("run");
@@ -9,6 +9,18 @@ const errorBox = byTestId("error");
 const status = byTestId("status");
 
 let runPython = null;
+
+// Without JSPI the example must not read back synchronously: the same program, awaited.
+const EXAMPLE_WITHOUT_JSPI = `x = torch.randn(3, 4, requires_grad=True)
+y = (x @ x.t()).softmax(dim=1)
+y.sum().backward()
+print("grad:", await x.grad.tolist_async())
+await y.tolist_async()`;
+
+if (!HAS_JSPI) {
+  byTestId("no-jspi").hidden = false;
+  editor.value = EXAMPLE_WITHOUT_JSPI;
+}
 
 async function run() {
   if (!runPython || runButton.disabled) return;

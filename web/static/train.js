@@ -8,7 +8,7 @@
 // training settings and test accuracy as metadata); "Load from hub" pulls one with
 // engine.hub.load_model_async and uses it for the drawing once it is known to map 64 pixels
 // to 10 digits. The token the user pastes stays in the page (sessionStorage at most).
-import { bootEngine, byTestId, WebGPUUnavailable } from "/static/boot.js";
+import { bootEngine, byTestId, callPython, WebGPUUnavailable } from "/static/boot.js";
 
 // Sized for a software GPU: on SwiftShader in headless Chromium (2 cores) the 675 steps
 // (15 epochs of 45 batches of 32) take about 6 s and reach about 97% test accuracy.
@@ -330,7 +330,7 @@ async function startTraining(config) {
   modelSource.textContent = "training in this page…";
   try {
     const result = JSON.parse(
-      await engineReady.train.callPromising(JSON.stringify(config), hooks),
+      await callPython(engineReady.train, JSON.stringify(config), hooks),
     );
     if (result.stopped) {
       setStatus("ready", `stopped after step ${result.step}; Start trains a new model`);
@@ -427,7 +427,7 @@ async function whileHubBusy(work) {
 
 async function refreshModelList() {
   try {
-    const names = JSON.parse(await engineReady.hubModels.callPromising());
+    const names = JSON.parse(await callPython(engineReady.hubModels));
     modelList.replaceChildren(...names.map((name) => new Option(name)));
   } catch {
     // only suggestions: typing owner/name still works
@@ -443,7 +443,7 @@ shareForm.addEventListener("submit", async (event) => {
   showHubMessage(shareResult, "busy", `Pushing the model to ${repo}…`);
   await whileHubBusy(async () => {
     try {
-      const result = JSON.parse(await engineReady.share.callPromising(repo, token));
+      const result = JSON.parse(await callPython(engineReady.share, repo, token));
       if (result.error) {
         showHubMessage(shareResult, "error", `Not shared: ${result.error}`);
         return;
@@ -474,7 +474,7 @@ loadForm.addEventListener("submit", async (event) => {
   showHubMessage(loadResult, "busy", `Loading ${repo}…`);
   await whileHubBusy(async () => {
     try {
-      const result = JSON.parse(await engineReady.loadFromHub.callPromising(repo, version));
+      const result = JSON.parse(await callPython(engineReady.loadFromHub, repo, version));
       if (result.error) {
         showHubMessage(loadResult, "error", result.error);
         return;
@@ -614,7 +614,7 @@ async function predictDrawing() {
     const pixels = drawingAs8x8();
     if (!pixels) return;
     const probabilities = JSON.parse(
-      await engineReady.predict.callPromising(JSON.stringify(pixels)),
+      await callPython(engineReady.predict, JSON.stringify(pixels)),
     );
     const best = probabilities.indexOf(Math.max(...probabilities));
     predictionText.textContent = `${best}`;
