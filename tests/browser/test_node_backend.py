@@ -236,7 +236,7 @@ def results():
     return native, browser["result"]
 
 
-NUMERIC = ["randn", "broadcast", "views", "expand", "sum", "mean", "amax", "softmax"]
+NUMERIC = ["broadcast", "views", "expand", "sum", "mean", "amax", "softmax"]
 NUMERIC += ["log_softmax", "matmul", "bmm", "loss", "grads", "losses", "after_errors"]
 
 
@@ -261,6 +261,8 @@ def test_philox_identical(results):
     native, browser = results
     assert browser["rand"] == native["rand"]
     assert len(set(native["rand"])) == 8
+    # Normals to float32 rounding: the shader computes its own log and cos/sin.
+    np.testing.assert_allclose(_flat(browser["randn"]), _flat(native["randn"]), rtol=0, atol=2e-6)
 
 
 def test_errors_same_type(results):

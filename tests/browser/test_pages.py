@@ -48,6 +48,8 @@ loss = (F.softmax(a @ w, dim=1) * engine.arange(4.0)).sum() + (w * w).mean()
 loss.backward()
 out["loss"] = loss.item()
 out["grad"] = w.grad.tolist()
+engine.manual_seed(8)
+out["randn"] = engine.randn(4096).tolist()
 json.dumps(out)
 """
 
@@ -224,6 +226,9 @@ def test_console_matches_native_engine(open_page):
     exec(PROGRAM.rsplit("\n", 2)[0], namespace)  # all but the last expression
     native = namespace["out"]
     assert browser_values["rand"] == native["rand"]
+    # Normals too, to float32 rounding: the shader's own log and cos/sin, not the adapter's
+    # (SwiftShader's builtins differed from lavapipe's by up to 8e-4).
+    np.testing.assert_allclose(browser_values["randn"], native["randn"], rtol=0, atol=2e-6)
     for key in ("matmul", "softmax", "loss", "grad"):
         np.testing.assert_allclose(browser_values[key], native[key], rtol=1e-4, atol=1e-6)
 

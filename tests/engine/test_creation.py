@@ -104,6 +104,21 @@ def test_random_distributions_have_the_right_statistics():
     assert set(np.unique(p)) <= {0.0, 1.0} and abs(p.mean() - 0.3) < 0.01
 
 
+def test_normals_are_box_muller_of_the_uniforms_to_float32_rounding():
+    """randn is Box-Muller on the words rand turns into uniforms (same seed, same counter):
+    (u0, u1, u2, u3) -> r(u0) (cos, sin)(2 pi u1), r(u2) (cos, sin)(2 pi u3). The shader's own
+    log and cos/sin must be as accurate as float32 allows, on every adapter."""
+    n = 1 << 16
+    engine.manual_seed(11)
+    u = engine.rand(4 * n).numpy().astype(np.float64).reshape(n, 4)
+    engine.manual_seed(11)
+    z = engine.randn(4 * n).numpy().astype(np.float64).reshape(n, 4)
+    r0, r2 = (np.sqrt(-2 * np.log(u[:, i] + 2.0**-24)) for i in (0, 2))
+    t1, t3 = (2 * np.pi * u[:, i] for i in (1, 3))
+    expected = np.stack([r0 * np.cos(t1), r0 * np.sin(t1), r2 * np.cos(t3), r2 * np.sin(t3)], 1)
+    assert np.abs(z - expected).max() < 2e-6
+
+
 def test_randperm_is_a_seeded_permutation():
     g = engine.Generator().manual_seed(7)
     p = engine.randperm(50, generator=g).tolist()
