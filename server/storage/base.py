@@ -136,8 +136,8 @@ class MetadataStore(ABC):
     def delete_version(self, owner, name, version, remove_blob: Callable[[str], None]) -> bool:
         """Delete one version (and the model with its last version); False if none.
 
-        `remove_blob(sha256)` is called, under the write lock, for each blob that no version
-        references any more.
+        `remove_blob(sha256)` is called, under the write lock and after the delete has
+        committed, for each blob that no version references any more.
         """
 
     @abstractmethod

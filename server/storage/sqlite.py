@@ -8,11 +8,14 @@ write version 5: they queue, and get 5 and 6.
 """
 
 import json
+import logging
 import sqlite3
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 
 from .base import MetadataStore, ModelRecord, ModelSummary, TokenRecord, VersionRecord
+
+log = logging.getLogger("server")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -201,6 +204,18 @@ class SQLiteMetadataStore(MetadataStore):
         ).fetchone()
         return None if row is None else row[0]
 
+    def _collect_blobs(self, hashes, remove_blob):
+        """Remove the blobs among `hashes` that no version references, once the delete that
+        released them has committed: a crash in between leaves an unreferenced blob (garbage,
+        harmless), never a version whose blob is gone. Under the write lock again, so that a
+        push of the same bytes cannot reference a blob while it is being removed. The delete
+        has happened either way: a failure here is logged, not raised."""
+        try:
+            with self._write() as db:
+                self._remove_unreferenced(db, hashes, remove_blob)
+        except Exception:
+            log.exception("could not remove the blobs %s that a delete released", hashes)
+
     def _remove_unreferenced(self, db, hashes, remove_blob):
         for sha256 in set(hashes):
             if db.execute("SELECT 1 FROM versions WHERE sha256 = ?", (sha256,)).fetchone() is None:
@@ -223,7 +238,7 @@ class SQLiteMetadataStore(MetadataStore):
             remaining = db.execute("SELECT 1 FROM versions WHERE model_id = ?", (model_id,))
             if remaining.fetchone() is None:
                 db.execute("DELETE FROM models WHERE id = ?", (model_id,))
-            self._remove_unreferenced(db, [row[0]], remove_blob)
+        self._collect_blobs([row[0]], remove_blob)
         return True
 
     def delete_model(self, owner, name, remove_blob):
@@ -238,7 +253,7 @@ class SQLiteMetadataStore(MetadataStore):
                 )
             ]
             db.execute("DELETE FROM models WHERE id = ?", (model_id,))  # cascades to versions
-            self._remove_unreferenced(db, hashes, remove_blob)
+        self._collect_blobs(hashes, remove_blob)
         return True
 
     # ------------------------------------------------------------------------- tokens

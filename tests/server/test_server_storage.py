@@ -74,6 +74,37 @@ def test_a_version_that_fails_after_its_blob_was_stored_leaves_no_blob(stores, s
     assert create(stores, settings, b"new bytes").version == 2  # numbering is not skipped
 
 
+@pytest.mark.parametrize("delete", ["version", "model"])
+def test_a_blob_is_removed_only_after_the_delete_committed(stores, settings, delete):
+    metadata, blobs = stores
+    record = create(stores, settings, b"to delete")
+    seen = []
+
+    def remove(sha256):
+        # Another connection: sees only what has been committed.
+        seen.append(metadata.get_model("alice", "m"))
+        blobs.delete(sha256)
+
+    if delete == "version":
+        assert metadata.delete_version("alice", "m", record.version, remove)
+    else:
+        assert metadata.delete_model("alice", "m", remove)
+    assert seen == [None] and not blobs.exists(record.sha256)
+
+
+def test_a_failed_blob_removal_does_not_undo_the_delete(stores, settings, caplog):
+    metadata, blobs = stores
+    record = create(stores, settings, b"stays as garbage")
+
+    def fail(sha256):
+        raise OSError("read-only file system")
+
+    assert metadata.delete_version("alice", "m", record.version, fail)
+    assert metadata.get_model("alice", "m") is None
+    assert blobs.exists(record.sha256)  # unreferenced garbage, never a version without data
+    assert "could not remove the blobs" in caplog.text
+
+
 def test_blob_store_round_trip_and_ranges(stores, settings):
     _, blobs = stores
     content = bytes(range(256)) * 1000
