@@ -5,19 +5,13 @@ Playwright's own browser downloads are never used (no network): only /usr/bin/ch
 which `make browser` installs. Without it the tests that need it skip, saying so.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.hub_server import running_hub
+
 CHROMIUM = Path("/usr/bin/chromium")
-STARTUP_TIMEOUT = 30  # seconds
 
 # Quiet, offline Chromium (no update or sync traffic), sandbox off (root in CI containers).
 BASE_FLAGS = [
@@ -43,44 +37,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=["Target crashed"]))
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory):
     """`python -m server` on a free port with a temporary data directory."""
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("server-data")
-    log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--data-dir", str(data_dir)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=dict(os.environ),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError((data_dir / "server.log").read_text()) from None
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_hub(tmp_path_factory.mktemp("server") / "data", owners=()) as hub:
+        yield hub.url
 
 
 # Playwright's sync API keeps an asyncio loop running on this thread while it is open, which
