@@ -26,6 +26,7 @@ read its answer), whichever way it is sent; only the byte transport differs, `_r
 import asyncio
 import hashlib
 import json
+import math
 import os
 import sys
 import urllib.error
@@ -274,17 +275,11 @@ def _model_from_file(repo, version, data):
             "model.load_state_dict(...) with your own model class"
         )
     header, _ = serialization.parse_header(data)
-    stored = sum(_numel(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+    header.pop("__metadata__", None)
+    stored = sum(math.prod(entry["shape"]) for entry in header.values())
     model = build(architecture, max_parameters=stored)
     model.load_state_dict(serialization.loads(data), strict=True)
     return model.eval()
-
-
-def _numel(shape):
-    count = 1
-    for n in shape:
-        count *= n
-    return count
 
 
 def _list_call(q, owner, limit, offset, server):
