@@ -7,54 +7,41 @@
 //   vmax = max(vmax, v)                    (amsgrad; the denominator then uses vmax)
 //   param -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
 // Every tensor is contiguous; offsets are in elements.
-// Bindings: 0 = param, 1 = grad, 2 = m, 3 = v, then vmax (amsgrad only), then Params.
+// Bindings and Params: engine/ops/fused.py ADAM (vmax only with amsgrad).
 // Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
 
-override WG: u32 = 64u;
-
-struct Params {
-  head: vec4<u32>,     // numel, workgroups along x, maximize, decoupled weight decay
-  offsets: vec4<u32>,  // param, grad, m, v
-  extra: vec4<u32>,    // vmax offset, unused...
-  h: vec4<f32>,        // lr, beta1, beta2, eps
-  h2: vec4<f32>,       // weight decay, bias correction 1, sqrt(bias correction 2), unused
-}
-
-@group(0) @binding(0) var<storage, read_write> param: array<f32>;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> m: array<f32>;
-@group(0) @binding(3) var<storage, read_write> v: array<f32>;
-{{AMSGRAD_BINDING}}
-@group(0) @binding({{PARAMS_BINDING}}) var<uniform> p: Params;
-
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * p.head.y + wid.x) * WG + lid;
-  if (i >= p.head.x) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = flat_id(wid, nwg, lid);
+  if (i >= p.numel) {
     return;
   }
-  let lr = p.h.x;
-  let beta1 = p.h.y;
-  let beta2 = p.h.z;
-  let wd = p.h2.x;
-  var w = param[p.offsets.x + i];
-  var g = grad[p.offsets.y + i];
-  if (p.head.z != 0u) {
+  var w = param[p.param_offset + i];
+  var g = grad[p.grad_offset + i];
+  if (p.maximize != 0u) {
     g = -g;
   }
-  if (p.head.w != 0u) {
-    w = w * (1.0 - lr * wd);
+  if (p.decoupled_weight_decay != 0u) {
+    w = w * (1.0 - p.lr * p.weight_decay);
   } else {
-    g = g + wd * w;
+    g = g + p.weight_decay * w;
   }
-  let mi = p.offsets.z + i;
-  let vi = p.offsets.w + i;
-  let m_new = m[mi] + (1.0 - beta1) * (g - m[mi]);
-  let v_new = v[vi] * beta2 + (1.0 - beta2) * g * g;
+  let mi = p.m_offset + i;
+  let vi = p.v_offset + i;
+  let m_new = m[mi] + (1.0 - p.beta1) * (g - m[mi]);
+  let v_new = v[vi] * p.beta2 + (1.0 - p.beta2) * g * g;
   m[mi] = m_new;
   v[vi] = v_new;
   var second = v_new;
-  {{AMSGRAD_UPDATE}}
-  let denom = sqrt(second) / p.h2.z + p.h.w;
-  param[p.offsets.x + i] = w - (lr / p.h2.y) * m_new / denom;
+  if (HAS_VMAX) {
+    let vm = max(vmax[p.vmax_offset + i], v_new);
+    vmax[p.vmax_offset + i] = vm;
+    second = vm;
+  }
+  let denom = sqrt(second) / p.sqrt_bias_correction2 + p.eps;
+  param[p.param_offset + i] = w - (p.lr / p.bias_correction1) * m_new / denom;
 }

@@ -7,17 +7,9 @@
 // single workgroup whose threads stride over the rows and add their partial sums in a
 // tree; for 'none' each thread writes its own rows' losses.
 // A label outside [0, C) that is not ignore_index sets `flags` (IndexError on readback).
-// Bindings: 0 = loss (1 or N), 1 = lse (N, saved), 2 = count (1: rows not ignored),
-//           3 = x, 4 = labels (i32), 5 = flags, 6 = Params.
+// Bindings and Params: engine/ops/loss.py CROSS_ENTROPY (lse: saved for the backward;
+// count: the rows not ignored).
 // Grid: 1 workgroup ('mean'/'sum') or ceil(N / WG) ('none').
-
-@group(0) @binding(0) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(1) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(2) var<storage, read_write> count: array<f32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read> labels: array<i32>;
-@group(0) @binding(5) var<storage, read_write> flags: array<atomic<u32>>;
-@group(0) @binding(6) var<uniform> p: Params;
 
 #include "cross_entropy_common.wgsl"
 
@@ -26,7 +18,7 @@ var<workgroup> part_count: array<f32, WG>;
 
 // The loss of row i (0 when ignored); `counted` says whether it counts for the mean.
 fn row_loss(i: u32, counted: ptr<function, f32>) -> f32 {
-  let classes = p.head.y;
+  let classes = p.classes;
   var top = logit(i, 0u);
   var total = 1.0;
   for (var c = 1u; c < classes; c++) {
@@ -40,8 +32,8 @@ fn row_loss(i: u32, counted: ptr<function, f32>) -> f32 {
   }
   let row_lse = top + log(total);
   lse[i] = row_lse;
-  let t = labels[p.label.y + i * p.label.x];
-  if (t == bitcast<i32>(p.label.z)) {
+  let t = label(i);
+  if (t == p.ignore_index) {
     *counted = 0.0;
     return 0.0;
   }
@@ -55,11 +47,15 @@ fn row_loss(i: u32, counted: ptr<function, f32>) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let rows = p.head.x;
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let rows = p.rows;
   var counted = 0.0;
-  if (p.head.z == 0u) {
-    let i = (wid.y * p.head.w + wid.x) * WG + lid;
+  if (p.reduction == 0u) {
+    let i = flat_id(wid, nwg, lid);
     if (i < rows) {
       loss[i] = row_loss(i, &counted);
     }
@@ -83,6 +79,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   if (lid == 0u) {
     count[0] = part_count[0];
-    loss[0] = select(part_loss[0], part_loss[0] / part_count[0], p.head.z == 1u);
+    loss[0] = select(part_loss[0], part_loss[0] / part_count[0], p.reduction == 1u);
   }
 }

@@ -1,15 +1,12 @@
-// cross_entropy_common.wgsl: the Params block of cross_entropy.wgsl and
-// cross_entropy_backward.wgsl (included, never compiled alone).
-
-override WG: u32 = 64u;
-
-struct Params {
-  head: vec4<u32>,    // N rows, C classes, reduction (0 none, 1 mean, 2 sum), workgroups along x
-  x: vec4<u32>,       // row stride, class stride, offset, unused
-  label: vec4<u32>,   // stride, offset, ignore_index (i32 bits), grad_out offset
-}
+// cross_entropy_common.wgsl: what cross_entropy.wgsl and cross_entropy_backward.wgsl
+// share (included, never compiled alone). Params: engine/ops/loss.py.
 
 // The logit of row i, class c.
 fn logit(i: u32, c: u32) -> f32 {
-  return x[p.x.z + i * p.x.x + c * p.x.y];
+  return x[p.x_offset + i * p.x_row_stride + c * p.x_class_stride];
+}
+
+// The label of row i.
+fn label(i: u32) -> i32 {
+  return labels[p.labels_offset + i * p.labels_stride];
 }

@@ -1,27 +1,8 @@
 // index_common.wgsl: what gather.wgsl and scatter_add.wgsl share (included, never
 // compiled alone): the Params block, the coordinate walk and the index check.
-// Bindings (both): 0 = out, 1 = x (gather) or src (scatter_add), 2 = index (i32),
-//                 3 = flags (atomic u32), 4 = Params.
-
-override WG: u32 = 64u;
-
-struct Params {
-  head: vec4<u32>,     // numel (of the coordinate space), ndim, workgroups along x, dim
-  extra: vec4<u32>,    // size of out (gather: x) along dim, out offset, x offset, index offset
-  chunk: vec4<u32>,    // gather: only indices in [x, y) are handled by this dispatch (x is bound
-                       // from index x on), so that a table larger than one binding is gathered
-                       // in several dispatches
-  shape: array<vec4<u32>, 2>,
-  out_strides: array<vec4<u32>, 2>,
-  x_strides: array<vec4<u32>, 2>,
-  index_strides: array<vec4<u32>, 2>,
-}
-
-@group(0) @binding(0) var<storage, read_write> out: array<{{OUT_T}}>;
-@group(0) @binding(1) var<storage, read> x: array<{{X_T}}>;
-@group(0) @binding(2) var<storage, read> index: array<i32>;
-@group(0) @binding(3) var<storage, read_write> flags: array<atomic<u32>>;
-@group(0) @binding(4) var<uniform> p: Params;
+// Bindings and Params (both): engine/ops/indexing.py. A gather whose table x is larger
+// than one binding runs in several dispatches, each handling only the indices in
+// [chunk_lo, chunk_hi) with x bound from position chunk_lo along dim.
 
 struct Offsets {
   out: u32,
@@ -33,9 +14,9 @@ struct Offsets {
 }
 
 fn offsets(i: u32) -> Offsets {
-  var o = Offsets(p.extra.y, p.extra.z, p.extra.w, 0u, 0u, 0u);
+  var o = Offsets(p.out_offset, p.x_offset, p.index_offset, 0u, 0u, 0u);
   var rem = i;
-  for (var d = p.head.y; d > 0u; d--) {
+  for (var d = p.ndim; d > 0u; d--) {
     let dim = d - 1u;
     let n = p.shape[dim / 4u][dim % 4u];
     let c = rem % n;
@@ -43,7 +24,7 @@ fn offsets(i: u32) -> Offsets {
     let so = p.out_strides[dim / 4u][dim % 4u];
     let sx = p.x_strides[dim / 4u][dim % 4u];
     o.index += c * p.index_strides[dim / 4u][dim % 4u];
-    if (dim == p.head.w) {
+    if (dim == p.dim) {
       o.dim_coord = c;
       o.out_dim_stride = so;
       o.x_dim_stride = sx;
@@ -57,7 +38,7 @@ fn offsets(i: u32) -> Offsets {
 
 // index[...] as a valid coordinate along dim (negative counts from the end).
 fn checked(j: i32) -> u32 {
-  let size = i32(p.extra.x);
+  let size = i32(p.dim_size);
   var k = j;
   if (k < 0) {
     k += size;

@@ -5,28 +5,14 @@
 // registers and reading a and b straight from storage: no workgroup memory and no
 // barriers, the variant that CPU adapters run fastest (shared/WEBGPU.md) and that is
 // still reasonable on GPUs.
-// Bindings: 0 = c, 1 = a, 2 = b, then bias (length N, only when specialized with one),
-//           then Params (uniform), always last.
+// Bindings and Params: engine/ops/matmul.py MATMUL (bias: length N, optional).
 // Grid: (ceil(N / 32), ceil(M / 32), batch) workgroups of 8x8 threads.
-
-struct Params {
-  dims: vec4<u32>,  // M, N, K, batch
-  a: vec4<u32>,     // batch stride, row stride, k stride, offset
-  b: vec4<u32>,     // batch stride, k stride, column stride, offset
-  bias: vec4<u32>,  // offset, stride, unused, unused
-}
-
-@group(0) @binding(0) var<storage, read_write> c: array<f32>;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-{{BIAS_BINDING}}
-@group(0) @binding({{PARAMS_BINDING}}) var<uniform> p: Params;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let M = p.dims.x;
-  let N = p.dims.y;
-  let K = p.dims.z;
+  let M = p.m;
+  let N = p.n;
+  let K = p.k;
   // thread (x, y) of a workgroup owns rows y, y+8, y+16, y+24 and columns x, x+8, ... of
   // the workgroup's 32x32 tile: neighbouring threads touch neighbouring columns, which
   // SIMD lanes (CPU adapters) and memory coalescing (GPUs) both want
@@ -40,13 +26,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var a_row: vec4<u32>;
   var b_col: vec4<u32>;
   for (var i = 0u; i < 4u; i++) {
-    a_row[i] = p.a.w + batch * p.a.x + min(row0 + 8u * i, M - 1u) * p.a.y;
-    b_col[i] = p.b.w + batch * p.b.x + min(col0 + 8u * i, N - 1u) * p.b.z;
+    a_row[i] = p.a_offset + batch * p.a_batch_stride + min(row0 + 8u * i, M - 1u) * p.a_row_stride;
+    b_col[i] = p.b_offset + batch * p.b_batch_stride + min(col0 + 8u * i, N - 1u) * p.b_col_stride;
   }
   var acc: array<vec4<f32>, 4>;
   for (var k = 0u; k < K; k++) {
-    let ak = k * p.a.z;
-    let bk = k * p.b.y;
+    let ak = k * p.a_k_stride;
+    let bk = k * p.b_k_stride;
     let bv = vec4<f32>(b[b_col.x + bk], b[b_col.y + bk], b[b_col.z + bk], b[b_col.w + bk]);
     acc[0] += a[a_row.x + ak] * bv;
     acc[1] += a[a_row.y + ak] * bv;
@@ -60,7 +46,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       for (var j = 0u; j < 4u; j++) {
         let col = col0 + 8u * j;
         if (col < N) {
-          c[c_base + row * N + col] = acc[i][j]{{BIAS_TERM}};
+          var value = acc[i][j];
+          if (HAS_BIAS) {
+            value += bias[p.bias_offset + col * p.bias_stride];
+          }
+          c[c_base + row * N + col] = value;
         }
       }
     }

@@ -4,19 +4,8 @@
 // seed_hi) into four 32-bit words and turns them into out[4t .. 4t+3] with DIST.
 // The same seed and offset give the same numbers on every adapter, natively and in
 // the browser. The generator on the host advances `offset` by the thread count.
-// Bindings: 0 = out (contiguous), 1 = Params (uniform).
+// Bindings and Params: engine/ops/creation.py RANDOM; DIST picks the distribution.
 // Grid: ceil(numel / (4 WG)) workgroups, folded into (x, y) past 65535.
-
-override WG: u32 = 64u;
-
-struct Params {
-  head: vec4<u32>,  // numel, workgroups along x, unused, unused
-  key: vec4<u32>,   // seed_lo, seed_hi, offset_lo, offset_hi
-  args: vec4<f32>,  // distribution parameters (low/high, mean/std, p)
-}
-
-@group(0) @binding(0) var<storage, read_write> out: array<{{OUT_T}}>;
-@group(0) @binding(1) var<uniform> p: Params;
 
 // High 32 bits of a 32x32-bit product, from 16-bit halves (WGSL has no u64).
 fn mulhi(a: u32, b: u32) -> u32 {
@@ -105,17 +94,32 @@ fn normals(w: vec4<u32>) -> vec4<f32> {
   return vec4<f32>(r0 * cs0.x, r0 * cs0.y, r1 * cs1.x, r1 * cs1.y);
 }
 
+// The four values of words under distribution DIST with parameters (a, b).
+fn draw(words: vec4<u32>, a: f32, b: f32) -> vec4<OUT_T> {
+  let u = vec4<f32>(unit(words.x), unit(words.y), unit(words.z), unit(words.w));
+  switch (DIST) {
+    case 0u: { return vec4<OUT_T>(u * (b - a) + a); }                          // uniform(a, b)
+    case 1u: { return vec4<OUT_T>(normals(words) * b + a); }                   // normal(a, b)
+    case 2u: { return vec4<OUT_T>(floor(u * (b - a) + a)); }                   // randint(a, b)
+    default: { return vec4<OUT_T>(select(vec4<f32>(0.0), vec4<f32>(1.0), u < vec4<f32>(a))); }
+  }
+}
+
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * p.head.y + wid.x) * WG + lid;
-  if (4u * t >= p.head.x) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let t = flat_id(wid, nwg, lid);
+  if (4u * t >= p.numel) {
     return;
   }
-  let words = philox(vec4<u32>(t, 0u, p.key.z, p.key.w), p.key.xy);
-  let values = {{DIST}};
+  let words = philox(vec4<u32>(t, 0u, p.offset_lo, p.offset_hi), vec2<u32>(p.seed_lo, p.seed_hi));
+  let values = draw(words, p.a, p.b);
   for (var j = 0u; j < 4u; j++) {
     let i = 4u * t + j;
-    if (i < p.head.x) {
+    if (i < p.numel) {
       out[i] = values[j];
     }
   }

@@ -2,29 +2,25 @@
 //
 // Each thread walks its reduced elements serially: no workgroup memory or barriers,
 // which CPU adapters (lavapipe, SwiftShader) handle far better than tree reductions,
-// and which fills a GPU whenever there are many outputs. Bindings: reduce_common.wgsl.
+// and which fills a GPU whenever there are many outputs. The reductions: reduce_common.wgsl.
 // Grid: ceil(num_out / WG) workgroups, folded into (x, y) past 65535.
 
 #include "reduce_common.wgsl"
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = (wid.y * p.extra.x + wid.x) * WG + lid;
-  if (o >= p.head.x) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let o = flat_id(wid, nwg, lid);
+  if (o >= p.num_out) {
     return;
   }
   let base = outer_offset(o);
-  let size = p.head.y;
-  var off = base;
-  var acc: {{ACC_T}} = {{LOAD}};
-  var best = 0i;
-  var scaled_sum = 1.0;  // logsumexp: sum of exp(x - acc) so far, acc being the running max
-  for (var r = 1u; r < size; r++) {
-    off = element_offset(base, r);
-    let v: {{ACC_T}} = {{LOAD}};
-    {{STEP}}
+  var s = State(load(base), 0i, 1.0);
+  for (var r = 1u; r < p.reduce_size; r++) {
+    step(&s, load(element_offset(base, r)), r);
   }
-  let scale = bitcast<f32>(p.extra.z);
-  out[o] = {{FINAL}};
-  {{WRITE_INDEX}}
+  finish(o, s);
 }

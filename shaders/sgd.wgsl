@@ -5,34 +5,33 @@
 //   g = g + momentum * buf (nesterov) or buf
 //   param -= lr * g
 // Every tensor is contiguous; offsets are in elements.
-// Bindings: 0 = param, 1 = grad, then buf (momentum only), then Params.
+// Bindings and Params: engine/ops/fused.py SGD (buf only with momentum).
 // Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
 
-override WG: u32 = 64u;
-
-struct Params {
-  head: vec4<u32>,     // numel, workgroups along x, maximize, nesterov
-  offsets: vec4<u32>,  // param, grad, buf, first step
-  h: vec4<f32>,        // lr, momentum, dampening, weight decay
-}
-
-@group(0) @binding(0) var<storage, read_write> param: array<f32>;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-{{MOMENTUM_BINDING}}
-@group(0) @binding({{PARAMS_BINDING}}) var<uniform> p: Params;
-
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * p.head.y + wid.x) * WG + lid;
-  if (i >= p.head.x) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = flat_id(wid, nwg, lid);
+  if (i >= p.numel) {
     return;
   }
-  let w = param[p.offsets.x + i];
-  var g = grad[p.offsets.y + i];
-  if (p.head.z != 0u) {
+  let w = param[p.param_offset + i];
+  var g = grad[p.grad_offset + i];
+  if (p.maximize != 0u) {
     g = -g;
   }
-  g = g + p.h.w * w;
-  {{MOMENTUM_UPDATE}}
-  param[p.offsets.x + i] = w - p.h.x * g;
+  g = g + p.weight_decay * w;
+  if (HAS_BUF) {
+    let bi = p.buf_offset + i;
+    var b = g;
+    if (p.first_step == 0u) {
+      b = p.momentum * buf[bi] + (1.0 - p.dampening) * g;
+    }
+    buf[bi] = b;
+    g = select(b, g + p.momentum * b, p.nesterov != 0u);
+  }
+  param[p.param_offset + i] = w - p.lr * g;
 }

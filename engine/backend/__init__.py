@@ -9,10 +9,8 @@ from __future__ import annotations
 import sys
 
 from .device import Buffer, Device, Kernel
-from .kernels import KernelCache
 
 _device: Device | None = None
-_kernels: KernelCache | None = None
 _power_preference: str | None = None
 
 
@@ -26,7 +24,7 @@ def set_power_preference(preference: str) -> None:
 
 def get_device() -> Device:
     """The process's device, created on first use."""
-    global _device, _kernels
+    global _device
     if _device is None:
         if sys.platform == "emscripten":
             from .browser import BrowserDevice
@@ -36,15 +34,7 @@ def get_device() -> Device:
             from .native import NativeDevice
 
             _device = NativeDevice(_power_preference)
-        _kernels = KernelCache(_device)
     return _device
 
 
-def get_kernel(name: str, entry_point: str = "main", workgroup_size: int = 64, **values) -> Kernel:
-    """A compiled kernel of `shaders/<name>.wgsl` with its placeholders filled."""
-    if _kernels is None:
-        get_device()
-    return _kernels.get(name, entry_point, workgroup_size, **values)
-
-
-__all__ = ["Buffer", "Device", "Kernel", "get_device", "get_kernel", "set_power_preference"]
+__all__ = ["Buffer", "Device", "Kernel", "get_device", "set_power_preference"]

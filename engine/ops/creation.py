@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import array
 import math
-import struct
 
-from ..backend import get_device, get_kernel
+from ..backend.kernel import Kernel, write
 from ..dtypes import bool_, category_of_scalar, float32, int32, promote, to_dtype
 from ..random import default_generator
 from ..tensor import Tensor
-from .launch import bind, elementwise, grid, workgroup_size
+from .launch import elementwise
 
 
 def _size(size) -> tuple:
@@ -227,24 +226,29 @@ def _index_fill(shape, dt, expr, scalars) -> Tensor:
 
 # ---- random -----------------------------------------------------------------------
 
+# distribution -> (its number in random.wgsl's `draw`, the WGSL type it yields)
 _DISTRIBUTIONS = {
-    "uniform": (
-        "f32",
-        "vec4<f32>(unit(words.x), unit(words.y), unit(words.z), unit(words.w))"
-        " * (p.args.y - p.args.x) + p.args.x",
-    ),
-    "normal": ("f32", "normals(words) * p.args.y + p.args.x"),
-    "randint": (
-        "i32",
-        "vec4<i32>(floor(vec4<f32>(unit(words.x), unit(words.y), unit(words.z),"
-        " unit(words.w)) * (p.args.y - p.args.x) + p.args.x))",
-    ),
-    "bernoulli": (
-        "f32",
-        "select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<f32>(unit(words.x),"
-        " unit(words.y), unit(words.z), unit(words.w)) < vec4<f32>(p.args.x))",
-    ),
+    "uniform": (0, "f32"),
+    "normal": (1, "f32"),
+    "randint": (2, "i32"),
+    "bernoulli": (3, "f32"),
 }
+
+RANDOM = Kernel(
+    "random",
+    bindings=(write("out", "OUT_T"),),
+    params=(
+        ("numel", "u32"),
+        ("seed_lo", "u32"),
+        ("seed_hi", "u32"),
+        ("offset_lo", "u32"),
+        ("offset_hi", "u32"),
+        ("a", "f32"),
+        ("b", "f32"),
+    ),
+    types=("OUT_T",),
+    consts=(("DIST", "u32"),),
+)
 
 
 def random_(t: Tensor, kind: str, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
@@ -252,21 +256,24 @@ def random_(t: Tensor, kind: str, a: float = 0.0, b: float = 1.0, generator=None
     numel = t.numel()
     if numel == 0:
         return t
-    out_t, dist = _DISTRIBUTIONS[kind]
+    dist, out_t = _DISTRIBUTIONS[kind]
     direct = t.is_contiguous() and t._offset == 0 and t.dtype.wgsl == out_t
     target = t if direct else Tensor._empty(t._shape, float32 if out_t == "f32" else int32)
-    wg = workgroup_size()
-    kernel = get_kernel("random", workgroup_size=wg, OUT_T=out_t, DIST=dist)
     threads = -(-numel // 4)
     seed, offset = (generator or default_generator)._advance(threads)
-    groups = grid(-(-threads // wg))
-    params = struct.pack(
-        "<8I4f",
-        numel, groups[0], 0, 0,
-        seed & 0xFFFFFFFF, seed >> 32, offset & 0xFFFFFFFF, (offset >> 32) & 0xFFFFFFFF,
-        a, b, 0.0, 0.0,
-    )  # fmt: skip
-    get_device().dispatch(kernel, [bind(target)[0]], params, groups)
+    RANDOM(
+        threads=threads,
+        out=target,
+        OUT_T=out_t,
+        DIST=dist,
+        numel=numel,
+        seed_lo=seed & 0xFFFFFFFF,
+        seed_hi=seed >> 32,
+        offset_lo=offset & 0xFFFFFFFF,
+        offset_hi=(offset >> 32) & 0xFFFFFFFF,
+        a=a,
+        b=b,
+    )
     if not direct:
         t.copy_(target)
     return t
@@ -336,7 +343,3 @@ def normal_(t, mean=0.0, std=1.0, generator=None):
 
 def bernoulli_(t, p=0.5, generator=None):
     return random_(t, "bernoulli", float(p), 0.0, generator)
-
-
-def random_integers_(t, low, high, generator=None):
-    return random_(t, "randint", float(low), float(high), generator)

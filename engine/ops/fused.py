@@ -7,12 +7,49 @@ the same as torch.optim's single-tensor code, in the same order.
 
 from __future__ import annotations
 
-import struct
-
-from ..backend import get_device, get_kernel
+from ..backend.kernel import Kernel, read, write
 from ..dtypes import float32
 from ..tensor import Tensor
-from .launch import bind, grid, workgroup_size
+
+ADAM = Kernel(
+    "adam",
+    bindings=(write("param"), read("grad"), write("m"), write("v"), write("vmax", optional=True)),
+    params=(
+        ("numel", "u32"),
+        ("maximize", "u32"),
+        ("decoupled_weight_decay", "u32"),
+        ("param_offset", "u32"),
+        ("grad_offset", "u32"),
+        ("m_offset", "u32"),
+        ("v_offset", "u32"),
+        ("vmax_offset", "u32"),
+        ("lr", "f32"),
+        ("beta1", "f32"),
+        ("beta2", "f32"),
+        ("eps", "f32"),
+        ("weight_decay", "f32"),
+        ("bias_correction1", "f32"),
+        ("sqrt_bias_correction2", "f32"),
+    ),
+)
+
+SGD = Kernel(
+    "sgd",
+    bindings=(write("param"), read("grad"), write("buf", optional=True)),
+    params=(
+        ("numel", "u32"),
+        ("maximize", "u32"),
+        ("nesterov", "u32"),
+        ("first_step", "u32"),
+        ("param_offset", "u32"),
+        ("grad_offset", "u32"),
+        ("buf_offset", "u32"),
+        ("lr", "f32"),
+        ("momentum", "f32"),
+        ("dampening", "f32"),
+        ("weight_decay", "f32"),
+    ),
+)
 
 
 def fusable(*tensors) -> bool:
@@ -51,33 +88,24 @@ def adam_step_(
     numel = param.numel()
     if numel == 0:
         return
-    wg = workgroup_size()
-    kernel = get_kernel(
-        "adam",
-        workgroup_size=wg,
-        AMSGRAD_BINDING=(
-            "@group(0) @binding(4) var<storage, read_write> vmax: array<f32>;" if amsgrad else ""
-        ),
-        AMSGRAD_UPDATE=(
-            "let vm = max(vmax[p.extra.x + i], v_new);\n  vmax[p.extra.x + i] = vm;\n  second = vm;"
-            if amsgrad
-            else ""
-        ),
-        PARAMS_BINDING=5 if amsgrad else 4,
+    ADAM(
+        threads=numel,
+        param=param,
+        grad=grad,
+        m=exp_avg,
+        v=exp_avg_sq,
+        vmax=max_exp_avg_sq if amsgrad else None,
+        numel=numel,
+        maximize=int(maximize),
+        decoupled_weight_decay=int(decoupled_weight_decay),
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        bias_correction1=1 - beta1**step,
+        sqrt_bias_correction2=(1 - beta2**step) ** 0.5,
     )
-    groups = grid(-(-numel // wg))
-    tensors = [param, grad, exp_avg, exp_avg_sq] + ([max_exp_avg_sq] if amsgrad else [])
-    bindings = [bind(t) for t in tensors]
-    offsets = [offset for _, offset in bindings] + [0] * (5 - len(bindings))
-    params = struct.pack(
-        "<12I8f",
-        numel, groups[0], int(maximize), int(decoupled_weight_decay),
-        *offsets[:4],
-        offsets[4], 0, 0, 0,
-        lr, beta1, beta2, eps,
-        weight_decay, 1 - beta1**step, (1 - beta2**step) ** 0.5, 0.0,
-    )  # fmt: skip
-    get_device().dispatch(kernel, [b for b, _ in bindings], params, groups)
 
 
 def sgd_step_(
@@ -98,37 +126,17 @@ def sgd_step_(
     numel = param.numel()
     if numel == 0:
         return
-    use_momentum = momentum != 0
-    wg = workgroup_size()
-    kernel = get_kernel(
-        "sgd",
-        workgroup_size=wg,
-        MOMENTUM_BINDING=(
-            "@group(0) @binding(2) var<storage, read_write> buf: array<f32>;"
-            if use_momentum
-            else ""
-        ),
-        MOMENTUM_UPDATE=(
-            "let bi = p.offsets.z + i;\n"
-            "  var b = g;\n"
-            "  if (p.offsets.w == 0u) {\n"
-            "    b = p.h.y * buf[bi] + (1.0 - p.h.z) * g;\n"
-            "  }\n"
-            "  buf[bi] = b;\n"
-            "  g = select(b, g + p.h.y * b, p.head.w != 0u);"
-            if use_momentum
-            else ""
-        ),
-        PARAMS_BINDING=3 if use_momentum else 2,
+    SGD(
+        threads=numel,
+        param=param,
+        grad=grad,
+        buf=momentum_buffer if momentum != 0 else None,
+        numel=numel,
+        maximize=int(maximize),
+        nesterov=int(nesterov),
+        first_step=int(first_step),
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        weight_decay=weight_decay,
     )
-    groups = grid(-(-numel // wg))
-    tensors = [param, grad] + ([momentum_buffer] if use_momentum else [])
-    bindings = [bind(t) for t in tensors]
-    offsets = [offset for _, offset in bindings] + [0]
-    params = struct.pack(
-        "<8I4f",
-        numel, groups[0], int(maximize), int(nesterov),
-        offsets[0], offsets[1], offsets[2], int(first_step),
-        lr, momentum, dampening, weight_decay,
-    )  # fmt: skip
-    get_device().dispatch(kernel, [b for b, _ in bindings], params, groups)

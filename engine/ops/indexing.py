@@ -8,13 +8,51 @@ IndexError at the next readback (like CUDA's device-side asserts).
 
 from __future__ import annotations
 
-import struct
-
 from .. import autograd
-from ..backend import get_device, get_kernel
+from ..backend import get_device
+from ..backend.kernel import Kernel, read, write
 from ..dtypes import bool_, float32, int32
 from ..tensor import Tensor
-from .launch import MAX_DIMS, _pad, bind, grid, workgroup_size
+from .launch import MAX_DIMS
+
+_PARAMS = (
+    ("numel", "u32"),  # of the coordinate space: index's elements
+    ("ndim", "u32"),
+    ("dim", "u32"),
+    ("dim_size", "u32"),  # size of out (gather: x) along dim
+    ("out_offset", "u32"),
+    ("x_offset", "u32"),
+    ("index_offset", "u32"),
+    ("chunk_lo", "u32"),
+    ("chunk_hi", "u32"),
+    ("shape", "u32", MAX_DIMS),
+    ("out_strides", "u32", MAX_DIMS),
+    ("x_strides", "u32", MAX_DIMS),
+    ("index_strides", "u32", MAX_DIMS),
+)
+GATHER = Kernel(
+    "gather",
+    bindings=(
+        write("out", "OUT_T"),
+        read("x", "X_T"),
+        read("index", "i32"),
+        write("flags", "atomic<u32>"),
+    ),
+    params=_PARAMS,
+    types=("OUT_T", "X_T"),
+)
+SCATTER_ADD = Kernel(
+    "scatter_add",
+    bindings=(
+        write("out", "atomic<ATOM_T>"),  # float32 through its bits (u32), int32 as i32
+        read("x", "X_T"),
+        read("index", "i32"),
+        write("flags", "atomic<u32>"),
+    ),
+    params=_PARAMS,
+    types=("ATOM_T", "X_T"),
+    consts=(("FLOAT", "bool"),),
+)
 
 
 def _check_index(op: str, index: Tensor):
@@ -34,35 +72,38 @@ def _dispatch(entry: str, out: Tensor, x: Tensor, index: Tensor, dim: int, dim_s
         return
     if index.ndim > MAX_DIMS:
         raise NotImplementedError(f"{entry} with more than {MAX_DIMS} dimensions")
-    wg = workgroup_size()
     dev = get_device()
     if entry == "gather":
-        kernel = get_kernel("gather", "gather", wg, OUT_T=out.dtype.wgsl, X_T=x.dtype.wgsl)
+        kernel, types = GATHER, {"OUT_T": out.dtype.wgsl, "X_T": x.dtype.wgsl}
         chunks = _chunks(x, dim, dev.max_binding_size)
     else:
-        accumulate = (
-            "loop {\n    let old = atomicLoad(&out[dst]);\n"
-            "    let sum = bitcast<u32>(bitcast<f32>(old) + value);\n"
-            "    if (atomicCompareExchangeWeak(&out[dst], old, sum).exchanged) { break; }\n  }"
-            if out.dtype is float32
-            else "atomicAdd(&out[dst], value);"
-        )
-        out_t = "atomic<u32>" if out.dtype is float32 else "atomic<i32>"
-        kernel = get_kernel(
-            "scatter_add", "scatter_add", wg, OUT_T=out_t, X_T=x.dtype.wgsl, ACCUMULATE=accumulate
-        )
+        is_float = out.dtype is float32
+        kernel = SCATTER_ADD
+        types = {"ATOM_T": "u32" if is_float else "i32", "X_T": x.dtype.wgsl, "FLOAT": is_float}
         chunks = [(0, dim_size)]
-    groups = grid(-(-numel // wg))
-    (out_binding, out_offset), (index_binding, index_offset) = bind(out), bind(index)
-    shape_strides = _pad(index.shape, 8, 1) + _pad(out._strides, 8) + _pad(x._strides, 8)
-    shape_strides += _pad(index._strides, 8)
+    shared = {
+        "numel": numel,
+        "ndim": index.ndim,
+        "dim": dim,
+        "dim_size": dim_size,
+        "shape": index.shape,
+        "out_strides": out._strides,
+        "x_strides": x._strides,
+        "index_strides": index._strides,
+    }
     for lo, hi in chunks:
         part = x if (lo, hi) == (0, dim_size) else _rows(x, dim, lo, hi)
-        x_binding, x_offset = bind(part)
-        params = [numel, index.ndim, groups[0], dim, dim_size, out_offset, x_offset, index_offset]
-        params += [lo, hi, 0, 0] + shape_strides
-        buffers = [out_binding, x_binding, index_binding, dev.flags()]
-        dev.dispatch(kernel, buffers, struct.pack(f"<{len(params)}I", *params), groups)
+        kernel(
+            threads=numel,
+            **types,
+            **shared,
+            out=out,
+            x=part,
+            index=index,
+            flags=dev.flags(),
+            chunk_lo=lo,
+            chunk_hi=hi,
+        )
 
 
 def _rows(x: Tensor, dim: int, lo: int, hi: int) -> Tensor:

@@ -8,35 +8,50 @@ case goes through the composite written with public ops.
 
 from __future__ import annotations
 
-import struct
-
 from .. import autograd
-from ..backend import get_device, get_kernel
+from ..backend import get_device
+from ..backend.kernel import Kernel, read, write
 from ..dtypes import float32, int32
 from ..tensor import Tensor
-from .launch import bind, grid, workgroup_size
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
-
-def _params(
-    rows,
-    classes,
-    reduction,
-    groups_x,
-    x,
-    x_offset,
-    target,
-    target_offset,
-    ignore_index,
-    grad_offset=0,
-):
-    return struct.pack(
-        "<12I",
-        rows, classes, _REDUCTIONS[reduction], groups_x,
-        x._strides[0], x._strides[1], x_offset, 0,
-        target._strides[0], target_offset, ignore_index & 0xFFFFFFFF, grad_offset,
-    )  # fmt: skip
+_PARAMS = (
+    ("rows", "u32"),
+    ("classes", "u32"),
+    ("reduction", "u32"),  # 0 none, 1 mean, 2 sum
+    ("x_row_stride", "u32"),
+    ("x_class_stride", "u32"),
+    ("x_offset", "u32"),
+    ("labels_stride", "u32"),
+    ("labels_offset", "u32"),
+    ("ignore_index", "i32"),
+    ("grad_out_offset", "u32"),
+)
+CROSS_ENTROPY = Kernel(
+    "cross_entropy",
+    bindings=(
+        write("loss"),
+        write("lse"),
+        write("count"),
+        read("x"),
+        read("labels", "i32"),
+        write("flags", "atomic<u32>"),
+    ),
+    params=_PARAMS,
+)
+CROSS_ENTROPY_BACKWARD = Kernel(
+    "cross_entropy_backward",
+    bindings=(
+        write("grad"),
+        read("x"),
+        read("labels", "i32"),
+        read("lse"),
+        read("count"),
+        read("grad_out"),
+    ),
+    params=_PARAMS,
+)
 
 
 def cross_entropy(
@@ -56,46 +71,47 @@ def cross_entropy(
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     rows, classes = input.shape
-    dev = get_device()
-    wg = workgroup_size()
+    if rows == 0 or classes == 0:
+        raise RuntimeError("cross_entropy: empty input")
     loss = Tensor._empty((rows,) if reduction == "none" else (), float32)
     lse = Tensor._empty((rows,), float32)
     count = Tensor._empty((), float32)
-    if rows == 0 or classes == 0:
-        raise RuntimeError("cross_entropy: empty input")
-    (x_binding, x_offset), (t_binding, t_offset) = bind(input), bind(target)
-    groups = grid(-(-rows // wg)) if reduction == "none" else (1, 1, 1)
-    kernel = get_kernel("cross_entropy", workgroup_size=wg)
-    dev.dispatch(
-        kernel,
-        [
-            loss._storage.buffer,
-            lse._storage.buffer,
-            count._storage.buffer,
-            x_binding,
-            t_binding,
-            dev.flags(),
-        ],
-        _params(
-            rows, classes, reduction, groups[0], input, x_offset, target, t_offset, ignore_index
-        ),
-        groups,
+    shared = {
+        "rows": rows,
+        "classes": classes,
+        "reduction": _REDUCTIONS[reduction],
+        "x_row_stride": input._strides[0],
+        "x_class_stride": input._strides[1],
+        "labels_stride": target._strides[0],
+        "ignore_index": ignore_index,
+    }
+    # 'mean' and 'sum': one workgroup strides over the rows and sums in a tree
+    grid = {"threads": rows} if reduction == "none" else {"workgroups": 1}
+    CROSS_ENTROPY(
+        **grid,
+        **shared,
+        loss=loss,
+        lse=lse,
+        count=count,
+        x=input,
+        labels=target,
+        flags=get_device().flags(),
+        grad_out_offset=0,
     )
 
     def grad_fn(g, o):
         if autograd.is_grad_enabled():
             raise NotImplementedError("higher-order gradients through the fused cross_entropy")
-        g = g.contiguous()
         grad = Tensor._empty((rows, classes), float32)
-        back_groups = grid(-(-(rows * classes) // wg))
-        (xb, xo), (tb, to), (gb, go) = bind(input), bind(target), bind(g)
-        dev.dispatch(
-            get_kernel("cross_entropy_backward", workgroup_size=wg),
-            [grad._storage.buffer, xb, tb, lse._storage.buffer, count._storage.buffer, gb],
-            _params(
-                rows, classes, reduction, back_groups[0], input, xo, target, to, ignore_index, go
-            ),
-            back_groups,
+        CROSS_ENTROPY_BACKWARD(
+            threads=rows * classes,
+            **shared,
+            grad=grad,
+            x=input,
+            labels=target,
+            lse=lse,
+            count=count,
+            grad_out=g.contiguous(),
         )
         return grad, None
 

@@ -7,15 +7,35 @@ Everything lands in `_bmm`, one dispatch of shaders/matmul.wgsl over strided
 from __future__ import annotations
 
 import math
-import struct
 
 from .. import autograd
-from ..backend import get_device, get_kernel
+from ..backend.kernel import Kernel, ceil_div, read, write
 from ..dtypes import float32
 from ..tensor import Tensor
-from .launch import bind, broadcast_shapes, collapse
+from .launch import broadcast_shapes, collapse
 from .movement import expand, reshape, squeeze, unsqueeze
 from .reduction import sum_to
+
+MATMUL = Kernel(
+    "matmul",
+    bindings=(write("c"), read("a"), read("b"), read("bias", optional=True)),
+    params=(
+        ("m", "u32"),
+        ("n", "u32"),
+        ("k", "u32"),
+        ("a_batch_stride", "u32"),
+        ("a_row_stride", "u32"),
+        ("a_k_stride", "u32"),
+        ("a_offset", "u32"),
+        ("b_batch_stride", "u32"),
+        ("b_k_stride", "u32"),
+        ("b_col_stride", "u32"),
+        ("b_offset", "u32"),
+        ("bias_offset", "u32"),
+        ("bias_stride", "u32"),
+    ),
+    workgroup=None,  # 8x8 threads, each computing a 4x4 block of a 32x32 tile
+)
 
 
 def _as_batch3(x: Tensor, batch_shape) -> Tensor:
@@ -46,29 +66,25 @@ def _bmm(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
         from .creation import fill_
 
         return fill_(out, 0.0) if bias is None else out.copy_(bias.expand(out.shape))
-    kernel = get_kernel(
-        "matmul",
-        BIAS_BINDING=(
-            "@group(0) @binding(3) var<storage, read> bias: array<f32>;" if bias is not None else ""
-        ),
-        BIAS_TERM=" + bias[p.bias.x + col * p.bias.y]" if bias is not None else "",
-        PARAMS_BINDING=4 if bias is not None else 3,
-    )
-    (a_binding, a_offset), (b_binding, b_offset) = bind(a), bind(b)
-    params = [m, n, k, batch]
-    params += [a._strides[0], a._strides[1], a._strides[2], a_offset]
-    params += [b._strides[0], b._strides[1], b._strides[2], b_offset]
-    buffers = [out._storage.buffer, a_binding, b_binding]
-    if bias is not None:
-        bias_binding, bias_offset = bind(bias)
-        params += [bias_offset, bias._strides[0], 0, 0]
-        buffers.append(bias_binding)
-    else:
-        params += [0, 0, 0, 0]
     if batch > 65535:
         raise NotImplementedError("matmul with more than 65535 batched matrices")
-    groups = (-(-n // 32), -(-m // 32), batch)
-    get_device().dispatch(kernel, buffers, struct.pack("<16I", *params), groups)
+    MATMUL(
+        groups=(ceil_div(n, 32), ceil_div(m, 32), batch),
+        c=out,
+        a=a,
+        b=b,
+        bias=bias,
+        m=m,
+        n=n,
+        k=k,
+        a_batch_stride=a._strides[0],
+        a_row_stride=a._strides[1],
+        a_k_stride=a._strides[2],
+        b_batch_stride=b._strides[0],
+        b_k_stride=b._strides[1],
+        b_col_stride=b._strides[2],
+        bias_stride=0 if bias is None else bias._strides[0],
+    )
     return out
 
 

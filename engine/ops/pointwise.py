@@ -9,9 +9,10 @@ follow as small functions. Every backward is a single fused dispatch.
 from __future__ import annotations
 
 from .. import autograd
+from ..backend.kernel import convert
 from ..dtypes import bool_, category_of_scalar, float32, int32, promote
 from ..tensor import Tensor
-from .launch import convert, elementwise
+from .launch import elementwise
 from .reduction import sum_to
 
 # WGSL helpers some expressions call

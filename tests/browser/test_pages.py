@@ -95,9 +95,9 @@ def test_wheel_imports_natively_from_a_temporary_folder(tmp_path):
     # The engine of the wheel (not the repository's), its shaders from engine/shaders/.
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); import engine, engine.datasets\n"
-        "from engine.backend import kernels\n"
+        "from engine.backend import kernel\n"
         "assert engine.__file__.startswith(sys.argv[1]), engine.__file__\n"
-        "assert kernels.template('matmul')\n"
+        "assert kernel.template('matmul')\n"
         "print(len(engine.datasets.load_digits()[1]))\n"
         "print((engine.ones(2, 3) @ engine.ones(3, 2)).tolist())\n"
     )

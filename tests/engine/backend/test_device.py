@@ -57,21 +57,10 @@ def test_many_dispatches_cross_the_batch_limit():
 
 
 def test_gpu_validation_errors_become_python_exceptions():
-    from engine.backend import get_kernel
+    from engine.ops.launch import elementwise
 
     with pytest.raises(Exception, match="(?i)validation|parsing"):
-        get_kernel(
-            "elementwise",
-            NSTRIDES=2,
-            NOFFSETS=1,
-            OUT_T="f32",
-            INPUT_BINDINGS="",
-            PARAMS_BINDING=1,
-            FUNCTIONS="",
-            LOADS="",
-            OUT_INDEX="i",
-            EXPR="nonsense(",
-        )
+        elementwise("nonsense(", [engine.ones(3)], ["f32"], engine.float32)
     assert (engine.ones(3) + 1).tolist() == [2.0, 2.0, 2.0]  # the device is still usable
 
 

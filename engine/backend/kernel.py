@@ -1,0 +1,385 @@
+"""The one way to write a kernel: a WGSL file plus a declaration of its interface.
+
+A `Kernel` names its shader (`shaders/<name>.wgsl`), its storage bindings (name, access,
+element type, optional or not), its uniform parameters by name and type, the types and
+constants it is specialized on, and how its grid is sized. From that it generates the
+part of the WGSL that must match the Python side, prepended to the shader:
+
+- `alias` lines for the type parameters and `const` lines for the constants,
+  including `HAS_<NAME>` for each optional binding;
+- `struct Params` laid out by WGSL's uniform rules, with `p: Params` bound last;
+- the `@group(0) @binding(i)` lines, numbered in declaration order over the bindings
+  present (an absent optional binding becomes a one-element `var<private>` of the same
+  name, so the shader's `if (HAS_X) { ... }` type-checks with or without it);
+- `override WG` (the workgroup size, 64 on CPU adapters and 256 on GPUs by default) and
+  `flat_id(wid, nwg, lid)`, the thread index over a grid folded into (x, y).
+
+Launching packs the parameters by name with one precompiled `struct.Struct`, binds tensors
+(over only the range they touch when their buffer is larger than one binding may be, with
+`<name>_offset` filled in automatically), sizes the grid, compiles the pipeline once per
+specialization and records the dispatch. No other module packs uniforms or writes
+binding lines: docs/architecture.md, "From a tensor op to a dispatch".
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+from . import get_device
+from .device import Buffer
+
+_HERE = Path(__file__).resolve().parent
+# a wheel ships the shaders inside the package; a source checkout has them at the top
+_SHADER_DIRS = (_HERE.parent / "shaders", _HERE.parent.parent / "shaders")
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+_INCLUDE = re.compile(r'^#include "([\w.]+\.wgsl)"$', re.MULTILINE)
+MAX_GROUPS = 65535
+
+_templates: dict[str, str] = {}
+
+
+def template(name: str) -> str:
+    """The text of `shaders/<name>.wgsl`, with its `#include "x.wgsl"` lines expanded."""
+    text = _templates.get(name)
+    if text is None:
+        for folder in _SHADER_DIRS:
+            path = folder / f"{name}.wgsl"
+            if path.is_file():
+                text = path.read_text()
+                break
+        else:
+            raise FileNotFoundError(f"shader template {name}.wgsl not found in {_SHADER_DIRS}")
+        text = _INCLUDE.sub(lambda m: template(m.group(1)[: -len(".wgsl")]), text)
+        _templates[name] = text
+    return text
+
+
+def specialize(text: str, values: dict) -> str:
+    """Replace every `{{NAME}}` in `text`; a missing value is an error, not a silent blank."""
+
+    def fill(match):
+        key = match.group(1)
+        if key not in values:
+            raise KeyError(f"shader placeholder {{{{{key}}}}} has no value")
+        return str(values[key])
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def fold(num_groups: int) -> tuple:
+    """A grid of at least `num_groups` workgroups, folded past 65535 into y."""
+    if num_groups <= MAX_GROUPS:
+        return (max(num_groups, 1), 1, 1)
+    return (MAX_GROUPS, ceil_div(num_groups, MAX_GROUPS), 1)
+
+
+def workgroup_size() -> int:
+    """Threads per workgroup of the 1-D kernels: 64 on CPU adapters, 256 on GPUs."""
+    return 64 if get_device().is_cpu else 256
+
+
+def bind(t):
+    """(binding, element offset) for passing tensor view `t` to a kernel.
+
+    Small buffers are bound whole. A buffer larger than the adapter's largest storage
+    binding (128 MiB by default in WebGPU) is bound only over the span `t` touches,
+    starting at an aligned byte offset; the element offset is then relative to it.
+    """
+    buffer = t._storage.buffer
+    dev = get_device()
+    if buffer.size <= dev.max_binding_size:
+        return buffer, t._offset
+    last = t._offset + sum((n - 1) * s for n, s in zip(t._shape, t._strides, strict=True))
+    start = (t._offset * 4) // dev.storage_alignment * dev.storage_alignment
+    size = max((last + 1) * 4 - start, 4)
+    if size > dev.max_binding_size:
+        raise NotImplementedError(
+            f"a tensor view spanning {size} bytes: larger than the adapter's largest storage "
+            f"binding ({dev.max_binding_size} bytes)"
+        )
+    return (buffer, start, size), t._offset - start // 4
+
+
+# ---- WGSL text for values and conversions ------------------------------------------
+
+
+def convert(expr: str, src: str, dst: str) -> str:
+    """WGSL for converting `expr` from WGSL type `src` to `dst` (bool is u32 0/1)."""
+    if src == dst:
+        return expr
+    if dst == "u32":
+        zero = "0.0" if src == "f32" else "0i"
+        return f"select(0u, 1u, {expr} != {zero})"
+    return f"{dst}({expr})"
+
+
+def scalar_bits(value, wgsl: str) -> int:
+    """The raw 32 bits of a Python number as WGSL type `wgsl`."""
+    if wgsl == "f32":
+        return struct.unpack("<I", struct.pack("<f", float(value)))[0]
+    if wgsl == "i32":
+        value = int(value)
+        if not -(2**31) <= value < 2**31:
+            raise OverflowError(f"value {value} does not fit in a 32-bit integer")
+        return value & 0xFFFFFFFF
+    return int(value) & 0xFFFFFFFF
+
+
+def operand_loads(operands) -> str:
+    """The `let x<n> = ...;` lines of elementwise.wgsl: operand n, described as
+    (storage type or None for a scalar, compute type, mode, name of its binding), is read
+    from view k's layout (mode "c" contiguous, "z" broadcast, "s" strided) or, for a
+    scalar, from `p.scalars[mode]`, then converted to its compute type."""
+    lines, k = [], 0
+    for n, (storage_t, ctype, mode, name) in enumerate(operands):
+        if storage_t is None:
+            raw = f"p.scalars[{mode // 4}][{mode % 4}]"
+            value = raw if ctype == "u32" else f"bitcast<{ctype}>({raw})"
+        else:
+            k += 1
+            offset = f"p.offsets[{k // 4}][{k % 4}]"
+            index = {"c": f"{offset} + i", "z": offset, "s": f"offset_of({k}u, i)"}[mode]
+            value = convert(f"{name}[{index}]", storage_t, ctype)
+        lines.append(f"  let x{n} = {value};")
+    return "\n".join(lines)
+
+
+def _literal(value, wgsl: str) -> str:
+    if wgsl == "bool":
+        return "true" if value else "false"
+    if wgsl == "f32":
+        return repr(float(value))
+    return f"{int(value)}{'u' if wgsl == 'u32' else 'i'}"
+
+
+# ---- declarations ------------------------------------------------------------------
+
+
+class Binding:
+    """A storage binding: `array<type>` named `name`, read-only or read-write."""
+
+    __slots__ = ("name", "access", "type", "optional")
+
+    def __init__(self, name: str, access: str, type: str, optional: bool):
+        self.name, self.access, self.type, self.optional = name, access, type, optional
+
+
+def read(name: str, type: str = "f32", *, optional: bool = False) -> Binding:
+    return Binding(name, "read", type, optional)
+
+
+def write(name: str, type: str = "f32", *, optional: bool = False) -> Binding:
+    """A read-write binding (WebGPU has no write-only storage buffers)."""
+    return Binding(name, "read_write", type, optional)
+
+
+_FORMAT = {"u32": "I", "i32": "i", "f32": "f"}
+
+
+class Kernel:
+    """A WGSL compute kernel and its interface, launched by calling it with named values.
+
+    `bindings`: `read(...)`/`write(...)` in binding order. `params`: `(name, type)` or
+    `(name, type, count)` with type "u32", "i32" or "f32"; a count makes an array of that
+    many values (`array<vec4<T>, ceil(count / 4)>`, element d at `[d / 4u][d % 4u]`).
+    `types`: names of WGSL type parameters (`alias NAME = <type>;`). `consts`: `(name,
+    type)` pairs of specialization constants. `snippets`: names of `{{NAME}}` placeholders
+    in the shader that take WGSL text. `workgroup`: "auto" (the `WG` override, 64/256) or
+    None when the shader fixes its own `@workgroup_size`.
+    """
+
+    def __init__(
+        self,
+        shader: str,
+        *,
+        bindings,
+        params=(),
+        types=(),
+        consts=(),
+        snippets=(),
+        entry_point: str = "main",
+        workgroup: str | None = "auto",
+    ):
+        self.shader = shader
+        self.entry_point = entry_point
+        self.bindings = tuple(bindings)
+        self.params = tuple((p[0], p[1], p[2] if len(p) > 2 else 0) for p in params)
+        self.types = tuple(types)
+        self.consts = tuple(consts)
+        self.snippets = tuple(snippets)
+        self.workgroup = workgroup
+        names = [b.name for b in self.bindings] + [p[0] for p in self.params]
+        names += list(self.types) + [c[0] for c in self.consts] + list(self.snippets)
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"kernel {shader}: names declared twice: {sorted(duplicates)}")
+        self._names = frozenset(names) | {"threads", "workgroups", "groups"}
+        self._param_names = {p[0] for p in self.params}
+        self._auto_offsets = {
+            b.name: f"{b.name}_offset" for b in self.bindings if f"{b.name}_offset" in names
+        }
+        # array lengths given by a constant's name are resolved per specialization
+        self._count_names = tuple(dict.fromkeys(c for _, _, c in self.params if isinstance(c, str)))
+        self._layouts: dict = {}
+        self._pipelines: dict = {}
+        self._device = None
+
+    # ---- the uniform block ---------------------------------------------------------
+    def _layout(self, spec: dict):
+        """(`struct.Struct` packing Params, its WGSL fields, resolved array lengths), laid
+        out by WGSL's uniform rules: scalars 4-byte aligned, arrays of vec4 16-byte."""
+        counts = tuple(spec[n] for n in self._count_names)
+        layout = self._layouts.get(counts)
+        if layout is not None:
+            return layout
+        fmt, fields, lengths, offset = "<", [], [], 0
+        for name, type, count in self.params:
+            if type not in _FORMAT:
+                raise ValueError(f"kernel {self.shader}: parameter {name} has type {type!r}")
+            count = spec[count] if isinstance(count, str) else count
+            lengths.append(count)
+            if count:
+                pad = -offset % 16
+                vecs = ceil_div(count, 4)
+                fmt += "x" * pad + _FORMAT[type] * count + "x" * (4 * (4 * vecs - count))
+                offset += pad + 16 * vecs
+                fields.append(f"  {name}: array<vec4<{type}>, {vecs}>,")
+            else:
+                fmt += _FORMAT[type]
+                offset += 4
+                fields.append(f"  {name}: {type},")
+        if not fields:
+            fmt += "I"  # WGSL has no empty structs
+            fields.append("  unused: u32,")
+            offset = 4
+        fmt += "x" * (-offset % 16)
+        layout = self._layouts[counts] = (struct.Struct(fmt), fields, tuple(lengths))
+        return layout
+
+    def pack(self, values: dict, spec: dict | None = None) -> bytes:
+        """The uniform block for `values` (parameter name -> number or sequence)."""
+        packer, _, lengths = self._layout(spec or values)
+        flat = []
+        for (name, _, _), count in zip(self.params, lengths, strict=True):
+            try:
+                value = values[name]
+            except KeyError:
+                raise TypeError(f"kernel {self.shader}: no value for parameter {name!r}") from None
+            if count:
+                value = list(value)
+                if len(value) > count:
+                    raise ValueError(
+                        f"kernel {self.shader}: {len(value)} values for {name}[{count}]"
+                    )
+                flat += value + [0] * (count - len(value))
+            else:
+                flat.append(value)
+        return packer.pack(*flat)
+
+    # ---- WGSL ----------------------------------------------------------------------
+    def source(self, spec: dict, present: set) -> str:
+        """The full WGSL for one specialization (`spec`: type, const and snippet values)."""
+        lines = [f"// generated by engine/backend/kernel.py from shaders/{self.shader}.wgsl"]
+        lines += [f"alias {name} = {spec[name]};" for name in self.types]
+        for name, type in self.consts:
+            lines.append(f"const {name}: {type} = {_literal(spec[name], type)};")
+        for b in self.bindings:
+            if b.optional:
+                lines.append(
+                    f"const HAS_{b.name.upper()}: bool = {_literal(b.name in present, 'bool')};"
+                )
+        if self.workgroup == "auto":
+            lines.append("override WG: u32 = 64u;")
+        lines += ["", "struct Params {", *self._layout(spec)[1], "}", ""]
+        slot = 0
+        for b in self.bindings:
+            if b.name in present:
+                storage = f"var<storage, {b.access}> {b.name}: array<{b.type}>;"
+                lines.append(f"@group(0) @binding({slot}) {storage}")
+                slot += 1
+            else:
+                lines.append(f"var<private> {b.name}: array<{b.type}, 1>;  // absent")
+        lines.append(f"@group(0) @binding({slot}) var<uniform> p: Params;")
+        if self.workgroup == "auto":
+            lines += [
+                "",
+                "// thread `lid` of workgroup `wid` in a grid `nwg` folded into (x, y): its index",
+                "fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {",
+                "  return (wid.y * nwg.x + wid.x) * WG + lid;",
+                "}",
+            ]
+        body = specialize(template(self.shader), {n: spec[n] for n in self.snippets})
+        return "\n".join(lines) + "\n\n" + body
+
+    def _pipeline(self, spec_key, spec, present, wg):
+        dev = get_device()
+        if self._device is not dev:
+            self._pipelines, self._device = {}, dev
+        key = (spec_key, wg)
+        pipeline = self._pipelines.get(key)
+        if pipeline is None:
+            code = self.source(spec, present)
+            constants = {"WG": wg} if self.workgroup == "auto" else {}
+            label = f"{self.shader}:{self.entry_point}"
+            pipeline = dev.compile(label, code, self.entry_point, constants)
+            self._pipelines[key] = pipeline
+        return pipeline
+
+    # ---- launching -----------------------------------------------------------------
+    def __call__(self, *, threads=None, workgroups=None, groups=None, **values) -> None:
+        """Record one dispatch. Give bindings (tensors, Buffers, (Buffer, byte offset, byte
+        size) ranges, or None for an absent optional one), parameters, types, constants and snippets by name, and the grid
+        as `threads` (one per thread), `workgroups` (a count) or `groups` ((x, y, z))."""
+        unknown = values.keys() - self._names
+        if unknown:
+            raise TypeError(f"kernel {self.shader}: unknown names {sorted(unknown)}")
+        buffers, present = [], set()
+        for b in self.bindings:
+            value = values.get(b.name)
+            if value is None:
+                if not b.optional:
+                    raise TypeError(f"kernel {self.shader}: no tensor for binding {b.name!r}")
+                continue
+            present.add(b.name)
+            if isinstance(value, (Buffer, tuple)):  # already bound: whole, or a range
+                buffers.append(value)
+                continue
+            binding, offset = bind(value)
+            buffers.append(binding)
+            auto = self._auto_offsets.get(b.name)
+            if auto is not None and auto not in values:
+                values[auto] = offset
+        for name in self._auto_offsets.values():
+            values.setdefault(name, 0)  # an absent optional binding's offset
+        spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
+        try:
+            spec_key = tuple(values[n] for n in spec_names)
+        except KeyError as missing:
+            raise TypeError(f"kernel {self.shader}: no value for {missing}") from None
+        spec_key += tuple(b.name in present for b in self.bindings if b.optional)
+        wg = workgroup_size() if self.workgroup == "auto" else 1
+        if groups is None:
+            if threads is not None:
+                groups = fold(ceil_div(threads, wg))
+            elif workgroups is not None:
+                groups = fold(workgroups)
+            else:
+                raise TypeError(f"kernel {self.shader}: give threads, workgroups or groups")
+        spec = dict(zip(spec_names, spec_key, strict=False))
+        pipeline = self._pipeline(spec_key, spec, present, wg)
+        get_device().dispatch(pipeline, buffers, self.pack(values, spec), groups)
+
+    def compiled(self, **values):
+        """The compiled pipeline for one specialization (tests read compile errors)."""
+        spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
+        present = {b.name for b in self.bindings if not b.optional or values.get(b.name)}
+        spec_key = tuple(values[n] for n in spec_names)
+        spec_key += tuple(b.name in present for b in self.bindings if b.optional)
+        wg = workgroup_size() if self.workgroup == "auto" else 1
+        return self._pipeline(spec_key, dict(zip(spec_names, spec_key, strict=False)), present, wg)
