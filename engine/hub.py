@@ -38,7 +38,7 @@ from typing import NamedTuple
 import engine
 from engine import serialization
 from engine.nn.architecture import build, describe
-from engine.nn.module import Module
+from engine.nn.modules.module import Module
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 TIMEOUT = 60  # seconds for one request

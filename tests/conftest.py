@@ -68,3 +68,21 @@ def check_grads(fn_engine, fn_torch, *arrays, rtol=1e-5, atol=1e-6):
     for x, t in zip(xs, ts, strict=True):
         assert x.grad is not None, "no gradient reached an input"
         assert_close(x.grad, t.grad, rtol=rtol, atol=atol)
+
+
+def compare_layer(ours, theirs, shape, seed=0):
+    """Same weights, same input: same output, same input and parameter gradients."""
+    torch.manual_seed(seed)
+    ours.load_state_dict({k: to_engine(v) for k, v in theirs.state_dict().items()})
+    x_theirs = torch.randn(*shape, requires_grad=True)
+    x_ours = to_engine(x_theirs).requires_grad_()
+    out_theirs = theirs(x_theirs)
+    out_ours = ours(x_ours)
+    assert tuple(out_ours.shape) == tuple(out_theirs.shape)
+    assert_close(out_ours, out_theirs)
+    upstream = torch.randn(out_theirs.shape)
+    (out_theirs * upstream).sum().backward()
+    (out_ours * to_engine(upstream)).sum().backward()
+    assert_close(x_ours.grad, x_theirs.grad)
+    for ours_param, their_param in zip(ours.parameters(), theirs.parameters()):
+        assert_close(ours_param.grad, their_param.grad)

@@ -1,13 +1,33 @@
-"""Neural-network building blocks, as in ``torch.nn``."""
+"""Neural-network building blocks, as in ``torch.nn``.
 
-from . import functional, init
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import ModuleDict, ModuleList, Sequential
-from .dropout import Dropout
-from .flatten import Flatten
-from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .module import Module
+The layers live in ``engine.nn.modules`` (one file per kind, as ``torch.nn.modules``) and are
+re-exported here; ``functional``, ``init`` and ``parameter`` sit beside it, as in torch.
+"""
+
+from . import functional, init, modules
+from .modules import (
+    GELU,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Dropout,
+    Flatten,
+    Identity,
+    L1Loss,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    Module,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from .parameter import Parameter
 
 __all__ = [
@@ -35,4 +55,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "modules",
 ]

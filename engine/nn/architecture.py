@@ -20,11 +20,11 @@ subclass of one of them, makes ``describe`` return ``None``.
 import json
 from collections import OrderedDict
 
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import ModuleDict, ModuleList, Sequential
-from .dropout import Dropout
-from .flatten import Flatten
-from .linear import Identity, Linear
+from .modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .modules.container import ModuleDict, ModuleList, Sequential
+from .modules.dropout import Dropout
+from .modules.flatten import Flatten
+from .modules.linear import Identity, Linear
 
 FORMAT_VERSION = 1
 

@@ -1,6 +1,7 @@
 """engine.hub against a real server on 127.0.0.1: push, list, info, pull, load_model, delete."""
 
 import asyncio
+import base64
 import hashlib
 import json
 import subprocess
@@ -112,6 +113,75 @@ def test_load_model_rebuilds_a_sequential_with_identical_predictions(server):
     x = engine.randn(5, 6)
     with engine.no_grad():
         assert loaded(x).tolist() == model(x).tolist()
+
+
+# A model file pushed by the engine before the layers moved into engine.nn.modules (its bytes
+# as written then): Flatten, a ModuleDict of Linear and GELU, a ModuleList of Dropout and
+# Identity, a Linear without bias and LogSoftmax. The architecture names layers by type only,
+# never by module path, so the move must not change how such a file loads.
+OLD_MODEL_FILE = base64.b64decode(
+    "wAMAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJub3RlIjoid3JpdHRlbiBiZWZvcmUgZW5naW5lLm5uLm1vZHVsZXMi"
+    "LCJlbmdpbmUudmVyc2lvbiI6IjAuMS4wIiwiZnJhbWV3b3JrIjoiZW5naW5lIiwiZW5naW5lLmFyY2hpdGVjdHVy"
+    "ZSI6IntcImZvcm1hdF92ZXJzaW9uXCI6MSxcInR5cGVcIjpcIlNlcXVlbnRpYWxcIixcImNoaWxkcmVuXCI6W3tc"
+    "Im5hbWVcIjpcIjBcIixcInR5cGVcIjpcIkZsYXR0ZW5cIixcInN0YXJ0X2RpbVwiOjEsXCJlbmRfZGltXCI6LTF9"
+    "LHtcIm5hbWVcIjpcIjFcIixcInR5cGVcIjpcIk1vZHVsZURpY3RcIixcImNoaWxkcmVuXCI6W3tcIm5hbWVcIjpc"
+    "ImhpZGRlblwiLFwidHlwZVwiOlwiTGluZWFyXCIsXCJpbl9mZWF0dXJlc1wiOjQsXCJvdXRfZmVhdHVyZXNcIjoz"
+    "LFwiYmlhc1wiOnRydWV9LHtcIm5hbWVcIjpcImFjdFwiLFwidHlwZVwiOlwiR0VMVVwiLFwiYXBwcm94aW1hdGVc"
+    "IjpcInRhbmhcIn1dfSx7XCJuYW1lXCI6XCIyXCIsXCJ0eXBlXCI6XCJNb2R1bGVMaXN0XCIsXCJjaGlsZHJlblwi"
+    "Olt7XCJuYW1lXCI6XCIwXCIsXCJ0eXBlXCI6XCJEcm9wb3V0XCIsXCJwXCI6MC4yNX0se1wibmFtZVwiOlwiMVwi"
+    "LFwidHlwZVwiOlwiSWRlbnRpdHlcIn1dfSx7XCJuYW1lXCI6XCIzXCIsXCJ0eXBlXCI6XCJMaW5lYXJcIixcImlu"
+    "X2ZlYXR1cmVzXCI6MyxcIm91dF9mZWF0dXJlc1wiOjIsXCJiaWFzXCI6ZmFsc2V9LHtcIm5hbWVcIjpcIjRcIixc"
+    "InR5cGVcIjpcIkxvZ1NvZnRtYXhcIixcImRpbVwiOjF9XX0ifSwiMS5oaWRkZW4uYmlhcyI6eyJkdHlwZSI6IkYz"
+    "MiIsInNoYXBlIjpbM10sImRhdGFfb2Zmc2V0cyI6WzAsMTJdfSwiMS5oaWRkZW4ud2VpZ2h0Ijp7ImR0eXBlIjoi"
+    "RjMyIiwic2hhcGUiOlszLDRdLCJkYXRhX29mZnNldHMiOlsxMiw2MF19LCIzLndlaWdodCI6eyJkdHlwZSI6IkYz"
+    "MiIsInNoYXBlIjpbMiwzXSwiZGF0YV9vZmZzZXRzIjpbNjAsODRdfX0gICAAAIC+AAAgPwAAAD4AACC/AACAPgAA"
+    "gL4AACA/AAAAPgAAwL4AAAA/AAAAAAAAAL8AAMA+AAAAvgAAIL8AAAA+AADAvgAAAD8AAAAAAAAAvwAAwD4="
+)
+
+
+def test_a_model_file_written_before_the_modules_move_loads_as_before():
+    assert hashlib.sha256(OLD_MODEL_FILE).hexdigest() == (
+        "b128442825ee69409353150cf2c71981ba11282f83058e917007b1b0b08b533b"
+    )
+    model = hub._model_from_file("old/model", 1, OLD_MODEL_FILE)
+    assert repr(model) == "\n".join(
+        [
+            "Sequential(",
+            "  (0): Flatten(start_dim=1, end_dim=-1)",
+            "  (1): ModuleDict(",
+            "    (hidden): Linear(in_features=4, out_features=3, bias=True)",
+            "    (act): GELU(approximate='tanh')",
+            "  )",
+            "  (2): ModuleList(",
+            "    (0): Dropout(p=0.25, inplace=False)",
+            "    (1): Identity()",
+            "  )",
+            "  (3): Linear(in_features=3, out_features=2, bias=False)",
+            "  (4): LogSoftmax(dim=1)",
+            ")",
+        ]
+    )
+    assert type(model[1]["hidden"]) is nn.modules.linear.Linear
+    assert not model.training
+    assert as_lists(model.state_dict()) == {
+        "1.hidden.weight": [
+            [-0.625, 0.25, -0.25, 0.625],
+            [0.125, -0.375, 0.5, 0.0],
+            [-0.5, 0.375, -0.125, -0.625],
+        ],
+        "1.hidden.bias": [-0.25, 0.625, 0.125],
+        "3.weight": [[0.125, -0.375, 0.5], [0.0, -0.5, 0.375]],
+    }
+    x = engine.tensor([[[1.0, -2.0], [0.5, 3.0]], [[0.0, 1.0], [-1.0, 0.25]]])
+    with engine.no_grad():
+        hidden = model[1]["act"](model[1]["hidden"](model[0](x)))
+        out = model[4](model[3](model[2][1](model[2][0](hidden))))
+    expected = [[-0.5803778, -0.8202691], [-0.6632469, -0.7239693]]
+    assert out.tolist() == [pytest.approx(row, abs=1e-6) for row in expected]
+    # described again today, the model gets the very architecture text stored in the old file
+    old_metadata = engine.serialization.read_metadata(OLD_MODEL_FILE)
+    _, metadata = hub._file_contents(model, None)
+    assert metadata[hub.ARCHITECTURE_KEY] == old_metadata[hub.ARCHITECTURE_KEY]
 
 
 def test_state_dict_push_pulls_back_but_has_no_architecture(server):

@@ -4,7 +4,7 @@
 weights are registered as buffers, so they appear in ``state_dict()`` as in PyTorch.
 """
 
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 

@@ -1,6 +1,6 @@
 """Dropout: random zeroing during training."""
 
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 

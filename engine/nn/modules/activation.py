@@ -4,7 +4,7 @@ All are elementwise (input and output shape :math:`(*)`) except Softmax and
 LogSoftmax, which normalise along ``dim``.
 """
 
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 

@@ -4,10 +4,10 @@ import math
 
 import engine
 
-from . import functional as F
-from . import init
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .module import Module, _check_device
-from .parameter import Parameter
 
 
 class Identity(Module):

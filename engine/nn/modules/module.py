@@ -12,7 +12,7 @@ from collections import OrderedDict, namedtuple
 
 import engine
 
-from .parameter import Parameter
+from ..parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
