@@ -333,9 +333,10 @@ class Kernel:
 
     # ---- launching -----------------------------------------------------------------
     def __call__(self, *, threads=None, workgroups=None, groups=None, **values) -> None:
-        """Record one dispatch. Give bindings (tensors, Buffers, (Buffer, byte offset, byte
-        size) ranges, or None for an absent optional one), parameters, types, constants and snippets by name, and the grid
-        as `threads` (one per thread), `workgroups` (a count) or `groups` ((x, y, z))."""
+        """Record one dispatch. Give by name the bindings (tensors, Buffers, (Buffer, byte
+        offset, byte size) ranges, or None for an absent optional one), the parameters,
+        types, constants and snippets; and the grid as `threads` (one per thread),
+        `workgroups` (a count) or `groups` ((x, y, z))."""
         unknown = values.keys() - self._names
         if unknown:
             raise TypeError(f"kernel {self.shader}: unknown names {sorted(unknown)}")
