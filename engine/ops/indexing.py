@@ -13,7 +13,10 @@ from ..backend import get_device
 from ..backend.kernel import Kernel, read, write
 from ..dtypes import bool_, float32, int32
 from ..tensor import Tensor
-from .launch import MAX_DIMS
+from .creation import tensor, zeros
+from .launch import MAX_DIMS, broadcast_shapes
+from .movement import _slice, select, unsqueeze
+from .pointwise import clone, copy_into, where
 
 _PARAMS = (
     ("numel", "u32"),  # of the coordinate space: index's elements
@@ -144,8 +147,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tens
     _dispatch("gather", out, input, index, d, input.shape[d])
 
     def grad_fn(g, o):
-        from .creation import zeros
-
         return (scatter_add(zeros(input.shape), d, index, g), None)
 
     return autograd.record(out, "GatherBackward0", (input, index), grad_fn)
@@ -153,8 +154,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tens
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of input with src[i][j][k] added at out[i][index[i][j][k]][k] (for dim=1)."""
-    from .pointwise import clone
-
     out = clone(input.detach())
     _scatter_add_into(out, dim, index, src)
 
@@ -202,8 +201,6 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     _dispatch("gather", out, input, full_index, d, input.shape[d])
 
     def grad_fn(g, o):
-        from .creation import zeros
-
         return (scatter_add(zeros(input.shape), d, full_index, g), None)
 
     return autograd.record(out, "IndexSelectBackward0", (input, index), grad_fn)
@@ -211,8 +208,6 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the nonzero elements (reads the tensor back: its size depends on data)."""
-    from .creation import tensor
-
     flat = input.reshape(-1)._flat_values()
     shape = input.shape
     coords = []
@@ -232,8 +227,6 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of input where the (broadcast) boolean mask is True, as a 1-D tensor."""
     if mask.dtype is not bool_:
         raise RuntimeError("masked_select: expected a bool mask")
-    from .launch import broadcast_shapes
-
     shape = broadcast_shapes(input.shape, mask.shape)
     flat_index = nonzero(mask.expand(shape).reshape(-1), as_tuple=True)[0]
     return index_select(input.expand(shape).reshape(-1), 0, flat_index)
@@ -244,8 +237,6 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 
 def _normalize_key(x: Tensor, key) -> list:
     """The key as a list with Ellipsis expanded and lists turned into index tensors."""
-    from .creation import tensor
-
     if not isinstance(key, tuple):
         key = (key,)
     items = []
@@ -273,8 +264,6 @@ def _normalize_key(x: Tensor, key) -> list:
 
 def _basic(x: Tensor, items):
     """Apply ints, slices and None; return the view and [(dim, index tensor)] left over."""
-    from .movement import _slice, select, unsqueeze
-
     result, dim, advanced = x, 0, []
     for k in items:
         if k is None:
@@ -325,8 +314,6 @@ def getitem(x: Tensor, key) -> Tensor:
     index = advanced[0][1]
     if len(advanced) > 1:
         # several adjacent index tensors: one flat index into the merged dims
-        from .pointwise import where
-
         sizes = [result.shape[k] for k in dims]
         flat = None
         for (_, idx), size in zip(advanced, sizes, strict=True):
@@ -340,10 +327,7 @@ def getitem(x: Tensor, key) -> Tensor:
 
 def setitem(x: Tensor, key, value) -> None:
     """t[key] = value for basic indexing and boolean masks, in place."""
-    from .. import autograd as ag
-    from .pointwise import copy_into
-
-    if ag.is_grad_enabled() and (x.requires_grad or getattr(value, "requires_grad", False)):
+    if autograd.is_grad_enabled() and (x.requires_grad or getattr(value, "requires_grad", False)):
         raise NotImplementedError(
             "assigning into a tensor that requires grad (t[key] = value) is not supported "
             "with autograd; use torch.where or wrap in torch.no_grad()"
@@ -357,8 +341,6 @@ def setitem(x: Tensor, key, value) -> None:
         if d != 0 or tuple(mask.shape) != tuple(result.shape[: mask.ndim]):
             raise NotImplementedError("boolean-mask assignment with a mask after other indices")
         m = mask.reshape(tuple(mask.shape) + (1,) * (result.ndim - mask.ndim))
-        from .pointwise import where
-
         copy_into(result, where(m.expand(result.shape), value, result))
         return
     raise NotImplementedError(

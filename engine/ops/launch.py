@@ -275,10 +275,8 @@ def reduce(op: str, x: Tensor, dims, keepdim: bool, out_dtype: dtype, with_index
     if reduce_size == 0:
         if op in ("max", "min") or with_index:
             raise RuntimeError(f"{op}(): cannot reduce over an empty dimension")
-        from .creation import fill_
-
-        fill_(out, {"sum": 0, "mean": float("nan"), "prod": 1, "any": 0, "all": 1}[op])
-        return out
+        empty = {"sum": 0, "mean": float("nan"), "prod": 1, "any": 0, "all": 1}[op]
+        return elementwise("x0", [empty], [out_dtype.wgsl], out_dtype, shape=out._shape, out=out)
 
     outer_shape, (outer_strides,) = collapse(out_shape, [[x._strides[d] for d in kept]])
     inner_shape, (inner_strides,) = collapse(

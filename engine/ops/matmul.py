@@ -12,6 +12,7 @@ from .. import autograd
 from ..backend.kernel import Kernel, ceil_div, read, write
 from ..dtypes import float32
 from ..tensor import Tensor
+from .creation import fill_
 from .launch import broadcast_shapes, collapse
 from .movement import expand, reshape, squeeze, unsqueeze
 from .reduction import sum_to
@@ -63,8 +64,6 @@ def _bmm(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
     if batch * m * n == 0:
         return out
     if k == 0:
-        from .creation import fill_
-
         return fill_(out, 0.0) if bias is None else out.copy_(bias.expand(out.shape))
     if batch > 65535:
         raise NotImplementedError("matmul with more than 65535 batched matrices")
