@@ -112,13 +112,14 @@ def _test_images(count=24):
 
 
 # What the page computes with the model in use: its logits for a batch, and the
-# probabilities its drawing prediction (`predict`, the same function) gives for two images.
+# probabilities its drawing prediction (`predict` of engine/web/train.py, the function the page
+# calls) gives for two images.
 PAGE_PREDICTIONS = """
-import __main__
+import engine.web.train as demo
 images = engine.tensor({images})
 with engine.no_grad():
     logits = model(images).tolist()
-drawn = [json.loads(await __main__.predict(json.dumps(image))) for image in {images}[:2]]
+drawn = [json.loads(await demo.predict(json.dumps(image))) for image in {images}[:2]]
 json.dumps({{"logits": logits, "drawn": drawn}})
 """
 

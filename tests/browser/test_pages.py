@@ -10,8 +10,10 @@ the Pyodide routes are checked in-process, without a browser.
 import ast
 import base64
 import hashlib
+import importlib
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -75,6 +77,7 @@ def test_wheel_is_a_valid_pure_wheel_with_the_shaders():
         shaders = {p.name for p in (ROOT / "shaders").glob("*.wgsl")}
         assert shaders and {f"engine/shaders/{s}" for s in shaders} <= names
         assert "engine/datasets/digits.bin.gz" in names
+        assert {"engine/web/runner.py", "engine/web/train.py"} <= names  # the pages' Python
         assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
         record = archive.read(f"{dist_info}/RECORD").decode().splitlines()
         assert len(record) == len(names)
@@ -110,6 +113,18 @@ def test_wheel_imports_natively_from_a_temporary_folder(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["1797", "[[3.0, 3.0], [3.0, 3.0]]"]
+
+
+def test_the_pages_python_is_imported_from_the_engine_not_written_in_their_scripts():
+    # engine/web/ holds it (ruff-checked, tests/engine/web/); the scripts import and call it.
+    imported = set()
+    for script in sorted((ROOT / "web" / "static").glob("*.js")):
+        text = script.read_text()
+        assert not re.search(r"pyodide\.(runPython|globals)", text), script.name
+        imported |= set(re.findall(r'pyodide\.pyimport\("([\w.]+)"\)', text))
+    assert imported == {"engine.backend.browser", "engine.web.runner", "engine.web.train"}
+    for name in imported - {"engine.backend.browser"}:  # that one imports `js` (Pyodide only)
+        importlib.import_module(name)
 
 
 def test_wheel_routes(client):

@@ -1,6 +1,7 @@
 // The shared start of every page that runs the engine: WebGPU first, then Pyodide from our
 // own server (/pyodide/, nothing from a CDN), then the engine's wheel (/wheels/...), then
-// `await engine.backend.browser.init()`. Exposes `window.runPython(code)`.
+// `await engine.backend.browser.init()`. Exposes `window.runPython(code)`, which runs the code
+// through `page_run` of engine/web/runner.py (the Python of the pages lives in engine/web/).
 //
 //   import { bootEngine } from "/static/boot.js";
 //   const { pyodide, runPython } = await bootEngine({ onProgress: (text) => ... });
@@ -18,7 +19,8 @@ export class WebGPUUnavailable extends Error {}
 // (Safari, Firefox) Python is called plainly and the pages use the awaitable twins only.
 export const HAS_JSPI = typeof WebAssembly.Suspending === "function";
 
-// Call an `async def` of the page's Python from JS: a Promise of its result, in any browser.
+// Call a function of the page's Python (engine/web/) from JS and await what this returns:
+// for an `async def`, a Promise of its result in any browser.
 export function callPython(fn, ...args) {
   return HAS_JSPI ? fn.callPromising(...args) : fn(...args);
 }
@@ -26,51 +28,6 @@ export function callPython(fn, ...args) {
 const HOW_TO_GET_WEBGPU =
   "Use Chrome or Edge 113 or newer (desktop), or turn on WebGPU in chrome://flags " +
   "(#enable-unsafe-webgpu), then reload this page.";
-
-// Python run once after the engine is up: the page's namespace and the runner behind
-// window.runPython. The traceback is cut to the user's own frames ("<console>").
-const RUNNER_PY = `
-import contextlib as _contextlib
-import io as _io
-import json as _json
-import traceback as _traceback
-
-from pyodide.code import eval_code_async as _eval_code_async
-
-import engine
-import engine.nn
-import engine.nn.functional
-
-page_namespace = {"__name__": "__main__"}
-exec(
-    "import engine\\nimport engine as torch\\nimport engine.nn as nn\\n"
-    "import engine.nn.functional as F\\n",
-    page_namespace,
-)
-
-
-def _user_traceback(error):
-    summary = _traceback.TracebackException.from_exception(error)
-    frames = list(summary.stack)
-    firsts = [i for i, frame in enumerate(frames) if frame.filename == "<console>"]
-    summary.stack = _traceback.StackSummary.from_list(frames[firsts[0] :] if firsts else [])
-    return "".join(summary.format())
-
-
-async def page_run(code):
-    out, err = _io.StringIO(), _io.StringIO()
-    result = error = None
-    with _contextlib.redirect_stdout(out), _contextlib.redirect_stderr(err):
-        try:
-            value = await _eval_code_async(code, page_namespace, filename="<console>")
-            if value is not None:
-                result = repr(value)
-        except BaseException as caught:  # the user's error, shown to the user
-            error = _user_traceback(caught)
-    return _json.dumps(
-        {"stdout": out.getvalue(), "stderr": err.getvalue(), "result": result, "error": error}
-    )
-`;
 
 function byTestId(id) {
   return document.querySelector(`[data-testid="${id}"]`);
@@ -148,9 +105,10 @@ export function bootEngine({ onProgress = () => {} } = {}) {
     const wheel = await response.json();
     await pyodide.loadPackage(new URL(wheel.url, location.href).href);
     onProgress("Starting the engine on the GPU…");
-    await pyodide.runPythonAsync("import engine.backend.browser\nawait engine.backend.browser.init()");
-    await pyodide.runPythonAsync(RUNNER_PY);
-    const pageRun = pyodide.globals.get("page_run");
+    await callPython(pyodide.pyimport("engine.backend.browser").init);
+    // The page's namespace and the runner behind window.runPython (engine/web/runner.py):
+    // tracebacks are cut to the user's own frames ("<console>").
+    const pageRun = pyodide.pyimport("engine.web.runner").page_run;
 
     // One run at a time: stdout/stderr are redirected per run.
     let queue = Promise.resolve();

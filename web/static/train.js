@@ -1,6 +1,8 @@
 // The training demo: an MLP learns the engine's 8x8 digits in this page. The loop is Python
-// (Pyodide) on WebGPU; it yields to the browser after every step (so Stop and the page
-// keep working) and reads the loss back only every few steps (readbacks are what costs).
+// (Pyodide) on WebGPU, engine/web/train.py from the engine's wheel; it yields to the browser
+// after every step (so Stop and the page keep working) and reads the loss back only every
+// few steps (readbacks are what costs). This file is the page around it: the form, the
+// chart, the drawing pad, and calls into that module through boot.js's callPython.
 //
 // Query parameters: epochs, hidden, lr, optimizer (adam|sgd), batch, seed, autostart=1.
 //
@@ -13,162 +15,6 @@ import { bootEngine, byTestId, callPython, WebGPUUnavailable } from "/static/boo
 // Sized for a software GPU: on SwiftShader in headless Chromium (2 cores) the 675 steps
 // (15 epochs of 45 batches of 32) take about 6 s and reach about 97% test accuracy.
 const DEFAULTS = { hidden: 64, lr: 0.01, optimizer: "adam", epochs: 15, batch: 32, seed: 0 };
-const READ_LOSS_EVERY = 4; // steps between two loss readbacks
-
-const TRAIN_PY = `
-import asyncio
-import json
-import math
-import time
-
-import engine
-import engine.hub as hub
-import engine.nn as nn
-import engine.nn.functional as F
-from engine.datasets import Digits
-
-_train_set = Digits(train=True)
-_test_set = Digits(train=False)
-x_train = _train_set.data.reshape(-1, 64)
-y_train = _train_set.targets
-x_test = _test_set.data.reshape(-1, 64)
-y_test = _test_set.targets
-model = None  # the model in use: trained here or loaded from the hub
-model_metadata = {}  # what Share sends with it
-
-
-def use_model(net, metadata):
-    global model, model_metadata
-    model, model_metadata = net, metadata
-    page_namespace["model"] = net  # window.runPython sees the model in use as \`model\`
-
-
-def build(hidden, optimizer, lr):
-    net = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
-    if optimizer == "sgd":
-        return net, engine.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
-    return net, engine.optim.Adam(net.parameters(), lr=lr)
-
-
-async def test_accuracy(net):
-    with engine.no_grad():
-        correct = (net(x_test).argmax(dim=1) == y_test).float().mean()
-    return 100.0 * await correct.item_async()
-
-
-async def train(config_json, hooks):
-    config = json.loads(config_json)
-    engine.manual_seed(config["seed"])
-    net, optimizer = build(config["hidden"], config["optimizer"], config["lr"])
-    settings = ("hidden", "optimizer", "lr", "batch", "seed")
-    metadata = {"dataset": "digits-8x8", "trained_in": "browser", "epochs": 0, "steps": 0}
-    use_model(net, {**metadata, **{key: config[key] for key in settings}})
-    count = len(_train_set)
-    batch = config["batch"]
-    per_epoch = math.ceil(count / batch)
-    total = config["epochs"] * per_epoch
-    step = 0
-    started = time.perf_counter()
-    for epoch in range(config["epochs"]):
-        order = engine.randperm(count)
-        for first in range(0, count, batch):
-            chosen = order[first : first + batch]
-            loss = F.cross_entropy(net(x_train[chosen]), y_train[chosen])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            if step % ${READ_LOSS_EVERY} == 0 or step == total:
-                value = await loss.item_async()
-                rate = step / (time.perf_counter() - started)
-                hooks.progress(json.dumps({"step": step, "total": total, "epoch": epoch + 1,
-                                           "loss": value, "rate": rate}))
-            else:
-                await asyncio.sleep(0)  # let the page breathe: Stop, drawing, repaint
-            if hooks.stopRequested:
-                model_metadata["steps"] = step
-                return json.dumps({"stopped": True, "step": step})
-        accuracy = await test_accuracy(net)
-        model_metadata.update(epochs=epoch + 1, steps=step, accuracy=round(accuracy / 100, 4))
-        rate = step / (time.perf_counter() - started)
-        hooks.progress(json.dumps({"step": step, "total": total, "epoch": epoch + 1,
-                                   "accuracy": accuracy, "rate": rate}))
-    return json.dumps({"stopped": False, "step": step})
-
-
-async def predict(pixels_json):
-    pixels = engine.tensor(json.loads(pixels_json)).reshape(1, 64)
-    with engine.no_grad():
-        probabilities = F.softmax(model(pixels), dim=1)
-    return json.dumps((await probabilities.tolist_async())[0])
-
-
-# --- the model hub (this page's server; the awaitable twins work in every browser) ---
-
-# Entries that push writes itself; a loaded model's other metadata travels on when shared.
-ENGINE_KEYS = (hub.ARCHITECTURE_KEY, hub.VERSION_KEY, hub.FRAMEWORK_KEY)
-
-
-def problem(error):
-    if isinstance(error, hub.HubError):
-        if error.status is None:
-            return error.message
-        return f"the server answered {error.status} {error.code}: {error.message}"
-    return str(error)
-
-
-async def share(repo, token):
-    try:
-        record = await hub.push_async(model, repo.strip(), token=token.strip(),
-                                      metadata=model_metadata)
-    except (hub.HubError, ValueError, TypeError) as error:
-        return json.dumps({"error": problem(error)})
-    return json.dumps({key: record[key] for key in ("owner", "name", "version")})
-
-
-def digits_misfit(net):
-    """Why \`net\` cannot classify this page's digits (64 pixels -> 10 scores), or None."""
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-    if linears:
-        inputs, outputs = linears[0].in_features, linears[-1].out_features
-        if (inputs, outputs) != (64, 10):
-            return (f"it takes {inputs} inputs and gives {outputs} outputs, but this demo "
-                    "needs 64 inputs (8×8 pixels) and 10 outputs (the digits 0–9)")
-    try:
-        with engine.no_grad():
-            shape = tuple(net(engine.zeros(1, 64)).shape)
-    except Exception as error:  # any layer that cannot take the image says why
-        return f"it cannot take one 8×8 image ({error})"
-    if shape != (1, 10):
-        return f"for one 8×8 image it gives shape {shape}, not the 10 scores this demo needs"
-    return None
-
-
-async def load_from_hub(repo, version):
-    repo, version = repo.strip(), version.strip() or "latest"
-    try:
-        records = (await hub.info_async(repo))["versions"]  # oldest first
-        if version == "latest":
-            version = str(records[-1]["version"])
-        elif version.isdigit():
-            version = str(int(version))  # "03" is version 3
-        net = await hub.load_model_async(repo, version=version)  # 404 for a missing version
-    except (hub.HubError, ValueError, TypeError) as error:
-        return json.dumps({"error": f"Could not load {repo}: {problem(error)}"})
-    source = f"{repo} version {version}"
-    misfit = digits_misfit(net)
-    if misfit:
-        return json.dumps({"error": f"{source} does not fit this demo: {misfit}. "
-                                    "The model in use is unchanged."})
-    record = next((r for r in records if str(r["version"]) == version), {"metadata": {}})
-    stored = {k: v for k, v in record["metadata"].items() if k not in ENGINE_KEYS}
-    use_model(net, {**stored, "based_on": source})
-    return json.dumps({"source": source, "accuracy": stored.get("accuracy")})
-
-
-async def hub_models():
-    return json.dumps([f"{m['owner']}/{m['name']}" for m in await hub.list_async(limit=200)])
-`;
 
 const form = byTestId("train-form");
 const startButton = byTestId("start");
@@ -651,14 +497,15 @@ drawChart();
 try {
   const { pyodide } = await bootEngine({ onProgress: (text) => setStatus("loading", text) });
   setStatus("loading", "loading the digits…");
-  await pyodide.runPythonAsync(TRAIN_PY);
+  const demo = pyodide.pyimport("engine.web.train"); // the demo's Python
+  await callPython(demo.load_digits);
   engineReady = {
     pyodide,
-    train: pyodide.globals.get("train"),
-    predict: pyodide.globals.get("predict"),
-    share: pyodide.globals.get("share"),
-    loadFromHub: pyodide.globals.get("load_from_hub"),
-    hubModels: pyodide.globals.get("hub_models"),
+    train: demo.train,
+    predict: demo.predict,
+    share: demo.share,
+    loadFromHub: demo.load_from_hub,
+    hubModels: demo.hub_models,
   };
   const savedToken = sessionToken();
   if (savedToken) {
