@@ -120,13 +120,6 @@ def _new(factory):
     return method
 
 
-def _size_args(fn):
-    def method(self, *size, **kwargs):
-        return fn(self, *size, **kwargs)
-
-    return method
-
-
 _METHODS = {
     # conversion
     "to": _to,

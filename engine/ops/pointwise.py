@@ -367,10 +367,6 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     return autograd.record(result, "SubBackward0", (input, other), grad_fn)
 
 
-def rsub(input, other, alpha=1) -> Tensor:
-    return sub(other, input, alpha=alpha)
-
-
 def mul(input, other, *, out=None) -> Tensor:
     dt = _binary_dtype("mul", input, other)
     result = _result("mul", "x0 & x1" if dt is bool_ else "x0 * x1", input, other, dt, dt, out)
