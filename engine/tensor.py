@@ -318,7 +318,8 @@ class Tensor:
             )
         return self._flat_values()[0]
 
-    # awaitable twins of every readback, for browsers without JSPI (DESIGN.md)
+    # awaitable twins of every readback, for browsers without JSPI (docs/architecture.md,
+    # The browser bridge)
     async def _read_raw_async(self) -> memoryview:
         t = self if self.is_contiguous() else self.contiguous()
         n = t.numel()

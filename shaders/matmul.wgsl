@@ -3,8 +3,8 @@
 // a: (batch, M, K) and b: (batch, K, N) are strided views (a transpose costs nothing);
 // c: (batch, M, N) contiguous. Each thread computes 16 elements of c, keeping them in
 // registers and reading a and b straight from storage: no workgroup memory and no
-// barriers, the variant that CPU adapters run fastest (shared/WEBGPU.md) and that is
-// still reasonable on GPUs.
+// barriers, the variant that CPU adapters run fastest and that is still reasonable on
+// GPUs (docs/architecture.md, Facts about the adapters).
 // Bindings and Params: engine/ops/matmul.py MATMUL (bias: length N, optional).
 // Grid: (ceil(N / 32), ceil(M / 32), batch) workgroups of 8x8 threads.
 

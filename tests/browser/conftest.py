@@ -1,5 +1,5 @@
 """Fixtures of the Chromium tests: a real server on 127.0.0.1 and Debian's Chromium with
-WebGPU on SwiftShader (flags from ../shared/WEBGPU.md), driven by Playwright.
+WebGPU on SwiftShader (flags: docs/architecture.md, Testing), driven by Playwright.
 
 Playwright's own browser downloads are never used (no network): only /usr/bin/chromium,
 which `make browser` installs. Without it the tests that need it skip, saying so.
