@@ -179,19 +179,30 @@ def write(name: str, type: str = "f32", *, optional: bool = False) -> Binding:
     return Binding(name, "read_write", type, optional)
 
 
+def _fields(text: str) -> list:
+    """[(name, type, array length or 0)] from "a, b: u32; shape[8]: u32; lr: f32"."""
+    fields = []
+    for group in filter(None, (g.strip() for g in text.split(";"))):
+        names, _, type = group.rpartition(":")
+        for name in (n.strip() for n in names.split(",")):
+            name, _, count = name.partition("[")
+            fields.append((name, type.strip(), int(count.rstrip("]")) if count else 0))
+    return fields
+
+
 _FORMAT = {"u32": "I", "i32": "i", "f32": "f"}
 
 
 class Kernel:
     """A WGSL compute kernel and its interface, launched by calling it with named values.
 
-    `bindings`: `read(...)`/`write(...)` in binding order. `params`: `(name, type)` or
-    `(name, type, count)` with type "u32", "i32" or "f32"; a count makes an array of that
-    many values (`array<vec4<T>, ceil(count / 4)>`, element d at `[d / 4u][d % 4u]`).
-    `types`: names of WGSL type parameters (`alias NAME = <type>;`). `consts`: `(name,
-    type)` pairs of specialization constants. `snippets`: names of `{{NAME}}` placeholders
-    in the shader that take WGSL text. `workgroup`: "auto" (the `WG` override, 64/256) or
-    None when the shader fixes its own `@workgroup_size`.
+    `bindings`: `read(...)`/`write(...)` in binding order. `params`: the uniform block as
+    "name, name: type; name[n]: type; ..." with types u32, i32, f32; `name[n]` is an array
+    of n values (`array<vec4<T>, ceil(n / 4)>`, element d at `[d / 4u][d % 4u]`).
+    `types`: names of WGSL type parameters (`alias NAME = <type>;`). `consts`: specialization
+    constants in the same syntax as params (types u32, i32, f32, bool). `snippets`: names
+    of `{{NAME}}` placeholders in the shader that take WGSL text. `workgroup`: "auto" (the
+    `WG` override, 64/256) or None when the shader fixes its own `@workgroup_size`.
     """
 
     def __init__(
@@ -199,54 +210,43 @@ class Kernel:
         shader: str,
         *,
         bindings,
-        params=(),
+        params: str = "",
         types=(),
-        consts=(),
+        consts: str = "",
         snippets=(),
         entry_point: str = "main",
         workgroup: str | None = "auto",
     ):
-        self.shader = shader
-        self.entry_point = entry_point
+        self.shader, self.entry_point, self.workgroup = shader, entry_point, workgroup
         self.bindings = tuple(bindings)
-        self.params = tuple((p[0], p[1], p[2] if len(p) > 2 else 0) for p in params)
+        self.params = _fields(params)
         self.types = tuple(types)
-        self.consts = tuple(consts)
+        self.consts = [(name, type) for name, type, _ in _fields(consts)]
         self.snippets = tuple(snippets)
-        self.workgroup = workgroup
         names = [b.name for b in self.bindings] + [p[0] for p in self.params]
-        names += list(self.types) + [c[0] for c in self.consts] + list(self.snippets)
+        names += [*self.types, *(c[0] for c in self.consts), *self.snippets]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"kernel {shader}: names declared twice: {sorted(duplicates)}")
-        self._names = frozenset(names) | {"threads", "workgroups", "groups"}
-        self._param_names = {p[0] for p in self.params}
+        self._names = frozenset(names)
+        self._spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
         self._auto_offsets = {
             b.name: f"{b.name}_offset" for b in self.bindings if f"{b.name}_offset" in names
         }
-        # array lengths given by a constant's name are resolved per specialization
-        self._count_names = tuple(dict.fromkeys(c for _, _, c in self.params if isinstance(c, str)))
-        self._layouts: dict = {}
+        self._struct, self._wgsl_fields = self._layout()
         self._pipelines: dict = {}
         self._device = None
 
     # ---- the uniform block ---------------------------------------------------------
-    def _layout(self, spec: dict):
-        """(`struct.Struct` packing Params, its WGSL fields, resolved array lengths), laid
-        out by WGSL's uniform rules: scalars 4-byte aligned, arrays of vec4 16-byte."""
-        counts = tuple(spec[n] for n in self._count_names)
-        layout = self._layouts.get(counts)
-        if layout is not None:
-            return layout
-        fmt, fields, lengths, offset = "<", [], [], 0
+    def _layout(self):
+        """The `struct.Struct` that packs Params and its WGSL fields, by WGSL's uniform
+        layout rules: scalars 4-byte aligned, arrays of vec4 16-byte aligned."""
+        fmt, fields, offset = "<", [], 0
         for name, type, count in self.params:
             if type not in _FORMAT:
                 raise ValueError(f"kernel {self.shader}: parameter {name} has type {type!r}")
-            count = spec[count] if isinstance(count, str) else count
-            lengths.append(count)
             if count:
-                pad = -offset % 16
-                vecs = ceil_div(count, 4)
+                pad, vecs = -offset % 16, ceil_div(count, 4)
                 fmt += "x" * pad + _FORMAT[type] * count + "x" * (4 * (4 * vecs - count))
                 offset += pad + 16 * vecs
                 fields.append(f"  {name}: array<vec4<{type}>, {vecs}>,")
@@ -254,33 +254,28 @@ class Kernel:
                 fmt += _FORMAT[type]
                 offset += 4
                 fields.append(f"  {name}: {type},")
-        if not fields:
-            fmt += "I"  # WGSL has no empty structs
-            fields.append("  unused: u32,")
-            offset = 4
-        fmt += "x" * (-offset % 16)
-        layout = self._layouts[counts] = (struct.Struct(fmt), fields, tuple(lengths))
-        return layout
+        if not fields:  # WGSL has no empty structs
+            fmt, fields, offset = "<I", ["  unused: u32,"], 4
+        return struct.Struct(fmt + "x" * (-offset % 16)), fields
 
-    def pack(self, values: dict, spec: dict | None = None) -> bytes:
+    def pack(self, values: dict) -> bytes:
         """The uniform block for `values` (parameter name -> number or sequence)."""
-        packer, _, lengths = self._layout(spec or values)
         flat = []
-        for (name, _, _), count in zip(self.params, lengths, strict=True):
+        for name, _, count in self.params:
             try:
                 value = values[name]
             except KeyError:
                 raise TypeError(f"kernel {self.shader}: no value for parameter {name!r}") from None
             if count:
-                value = list(value)
                 if len(value) > count:
                     raise ValueError(
                         f"kernel {self.shader}: {len(value)} values for {name}[{count}]"
                     )
-                flat += value + [0] * (count - len(value))
+                flat += value
+                flat += [0] * (count - len(value))
             else:
                 flat.append(value)
-        return packer.pack(*flat)
+        return self._struct.pack(*flat)
 
     # ---- WGSL ----------------------------------------------------------------------
     def source(self, spec: dict, present: set) -> str:
@@ -296,7 +291,7 @@ class Kernel:
                 )
         if self.workgroup == "auto":
             lines.append("override WG: u32 = 64u;")
-        lines += ["", "struct Params {", *self._layout(spec)[1], "}", ""]
+        lines += ["", "struct Params {", *self._wgsl_fields, "}", ""]
         slot = 0
         for b in self.bindings:
             if b.name in present:
@@ -317,20 +312,6 @@ class Kernel:
         body = specialize(template(self.shader), {n: spec[n] for n in self.snippets})
         return "\n".join(lines) + "\n\n" + body
 
-    def _pipeline(self, spec_key, spec, present, wg):
-        dev = get_device()
-        if self._device is not dev:
-            self._pipelines, self._device = {}, dev
-        key = (spec_key, wg)
-        pipeline = self._pipelines.get(key)
-        if pipeline is None:
-            code = self.source(spec, present)
-            constants = {"WG": wg} if self.workgroup == "auto" else {}
-            label = f"{self.shader}:{self.entry_point}"
-            pipeline = dev.compile(label, code, self.entry_point, constants)
-            self._pipelines[key] = pipeline
-        return pipeline
-
     # ---- launching -----------------------------------------------------------------
     def __call__(self, *, threads=None, workgroups=None, groups=None, **values) -> None:
         """Record one dispatch. Give by name the bindings (tensors, Buffers, (Buffer, byte
@@ -340,30 +321,25 @@ class Kernel:
         unknown = values.keys() - self._names
         if unknown:
             raise TypeError(f"kernel {self.shader}: unknown names {sorted(unknown)}")
-        buffers, present = [], set()
+        buffers, present = [], []
         for b in self.bindings:
             value = values.get(b.name)
             if value is None:
                 if not b.optional:
                     raise TypeError(f"kernel {self.shader}: no tensor for binding {b.name!r}")
+                values.setdefault(f"{b.name}_offset", 0)
                 continue
-            present.add(b.name)
-            if isinstance(value, (Buffer, tuple)):  # already bound: whole, or a range
-                buffers.append(value)
-                continue
-            binding, offset = bind(value)
-            buffers.append(binding)
-            auto = self._auto_offsets.get(b.name)
-            if auto is not None and auto not in values:
-                values[auto] = offset
-        for name in self._auto_offsets.values():
-            values.setdefault(name, 0)  # an absent optional binding's offset
-        spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
+            present.append(b.name)
+            if not isinstance(value, (Buffer, tuple)):  # a tensor view; else already bound
+                value, offset = bind(value)
+                auto = self._auto_offsets.get(b.name)
+                if auto is not None:
+                    values.setdefault(auto, offset)
+            buffers.append(value)
         try:
-            spec_key = tuple(values[n] for n in spec_names)
+            spec = tuple(values[n] for n in self._spec_names)
         except KeyError as missing:
             raise TypeError(f"kernel {self.shader}: no value for {missing}") from None
-        spec_key += tuple(b.name in present for b in self.bindings if b.optional)
         wg = workgroup_size() if self.workgroup == "auto" else 1
         if groups is None:
             if threads is not None:
@@ -372,15 +348,19 @@ class Kernel:
                 groups = fold(workgroups)
             else:
                 raise TypeError(f"kernel {self.shader}: give threads, workgroups or groups")
-        spec = dict(zip(spec_names, spec_key, strict=False))
-        pipeline = self._pipeline(spec_key, spec, present, wg)
-        get_device().dispatch(pipeline, buffers, self.pack(values, spec), groups)
+        pipeline = self._pipeline((spec, tuple(present), wg))
+        get_device().dispatch(pipeline, buffers, self.pack(values), groups)
 
-    def compiled(self, **values):
-        """The compiled pipeline for one specialization (tests read compile errors)."""
-        spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
-        present = {b.name for b in self.bindings if not b.optional or values.get(b.name)}
-        spec_key = tuple(values[n] for n in spec_names)
-        spec_key += tuple(b.name in present for b in self.bindings if b.optional)
-        wg = workgroup_size() if self.workgroup == "auto" else 1
-        return self._pipeline(spec_key, dict(zip(spec_names, spec_key, strict=False)), present, wg)
+    def _pipeline(self, key):
+        """The compiled pipeline for key = (spec values, bindings present, workgroup size)."""
+        dev = get_device()
+        if self._device is not dev:
+            self._pipelines, self._device = {}, dev
+        pipeline = self._pipelines.get(key)
+        if pipeline is None:
+            spec, present, wg = key
+            code = self.source(dict(zip(self._spec_names, spec, strict=True)), set(present))
+            constants = {"WG": wg} if self.workgroup == "auto" else {}
+            label = f"{self.shader}:{self.entry_point}"
+            pipeline = self._pipelines[key] = dev.compile(label, code, self.entry_point, constants)
+        return pipeline

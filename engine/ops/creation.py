@@ -237,17 +237,9 @@ _DISTRIBUTIONS = {
 RANDOM = Kernel(
     "random",
     bindings=(write("out", "OUT_T"),),
-    params=(
-        ("numel", "u32"),
-        ("seed_lo", "u32"),
-        ("seed_hi", "u32"),
-        ("offset_lo", "u32"),
-        ("offset_hi", "u32"),
-        ("a", "f32"),
-        ("b", "f32"),
-    ),
+    params="numel, seed_lo, seed_hi, offset_lo, offset_hi: u32; a, b: f32",
     types=("OUT_T",),
-    consts=(("DIST", "u32"),),
+    consts="DIST: u32",
 )
 
 

@@ -14,41 +14,16 @@ from ..tensor import Tensor
 ADAM = Kernel(
     "adam",
     bindings=(write("param"), read("grad"), write("m"), write("v"), write("vmax", optional=True)),
-    params=(
-        ("numel", "u32"),
-        ("maximize", "u32"),
-        ("decoupled_weight_decay", "u32"),
-        ("param_offset", "u32"),
-        ("grad_offset", "u32"),
-        ("m_offset", "u32"),
-        ("v_offset", "u32"),
-        ("vmax_offset", "u32"),
-        ("lr", "f32"),
-        ("beta1", "f32"),
-        ("beta2", "f32"),
-        ("eps", "f32"),
-        ("weight_decay", "f32"),
-        ("bias_correction1", "f32"),
-        ("sqrt_bias_correction2", "f32"),
-    ),
+    params="numel, maximize, decoupled_weight_decay: u32;"
+    " param_offset, grad_offset, m_offset, v_offset, vmax_offset: u32;"
+    " lr, beta1, beta2, eps, weight_decay, bias_correction1, sqrt_bias_correction2: f32",
 )
 
 SGD = Kernel(
     "sgd",
     bindings=(write("param"), read("grad"), write("buf", optional=True)),
-    params=(
-        ("numel", "u32"),
-        ("maximize", "u32"),
-        ("nesterov", "u32"),
-        ("first_step", "u32"),
-        ("param_offset", "u32"),
-        ("grad_offset", "u32"),
-        ("buf_offset", "u32"),
-        ("lr", "f32"),
-        ("momentum", "f32"),
-        ("dampening", "f32"),
-        ("weight_decay", "f32"),
-    ),
+    params="numel, maximize, nesterov, first_step, param_offset, grad_offset, buf_offset: u32;"
+    " lr, momentum, dampening, weight_decay: f32",
 )
 
 

@@ -18,20 +18,11 @@ from .launch import MAX_DIMS, broadcast_shapes
 from .movement import _slice, select, unsqueeze
 from .pointwise import clone, copy_into, where
 
+# numel: of the coordinate space (index's elements); dim_size: out's (gather: x's) along dim
 _PARAMS = (
-    ("numel", "u32"),  # of the coordinate space: index's elements
-    ("ndim", "u32"),
-    ("dim", "u32"),
-    ("dim_size", "u32"),  # size of out (gather: x) along dim
-    ("out_offset", "u32"),
-    ("x_offset", "u32"),
-    ("index_offset", "u32"),
-    ("chunk_lo", "u32"),
-    ("chunk_hi", "u32"),
-    ("shape", "u32", MAX_DIMS),
-    ("out_strides", "u32", MAX_DIMS),
-    ("x_strides", "u32", MAX_DIMS),
-    ("index_strides", "u32", MAX_DIMS),
+    "numel, ndim, dim, dim_size, out_offset, x_offset, index_offset, chunk_lo, chunk_hi: u32;"
+    f" shape[{MAX_DIMS}], out_strides[{MAX_DIMS}], x_strides[{MAX_DIMS}],"
+    f" index_strides[{MAX_DIMS}]: u32"
 )
 GATHER = Kernel(
     "gather",
@@ -54,7 +45,7 @@ SCATTER_ADD = Kernel(
     ),
     params=_PARAMS,
     types=("ATOM_T", "X_T"),
-    consts=(("FLOAT", "bool"),),
+    consts="FLOAT: bool",
 )
 
 

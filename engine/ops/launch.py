@@ -90,16 +90,11 @@ def _elementwise_kernel(num_inputs: int, num_views: int) -> Kernel:
                 write("out", "OUT_T"),
                 *(read(f"in{j}", f"IN{j}_T") for j in range(1, num_inputs + 1)),
             ),
-            params=(
-                ("numel", "u32"),
-                ("ndim", "u32"),
-                ("shape", "u32", MAX_DIMS),
-                ("strides", "u32", MAX_DIMS * num_views),  # view k, dim d at 8k + d
-                ("offsets", "u32", num_views),
-                ("scalars", "u32", 4),  # raw bits of scalar operands
-            ),
+            # view k's strides at [8k, 8k + 8); scalars: raw bits of the scalar operands
+            params=f"numel, ndim: u32; shape[{MAX_DIMS}], strides[{MAX_DIMS * num_views}],"
+            f" offsets[{num_views}], scalars[4]: u32",
             types=("OUT_T", *(f"IN{j}_T" for j in range(1, num_inputs + 1))),
-            consts=(("OUT_CONTIGUOUS", "bool"),),
+            consts="OUT_CONTIGUOUS: bool",
             snippets=("LOADS", "EXPR", "FUNCTIONS"),
         )
         _elementwise_kernels[(num_inputs, num_views)] = kernel
@@ -227,20 +222,11 @@ _REDUCE = {
             read("x", "IN_T"),
             write("second", "SECOND_T", optional=True),
         ),
-        params=(
-            ("num_out", "u32"),
-            ("reduce_size", "u32"),
-            ("outer_ndim", "u32"),
-            ("inner_ndim", "u32"),
-            ("x_offset", "u32"),
-            ("scale", "f32"),  # 1 / reduce_size, for mean
-            ("outer_shape", "u32", MAX_DIMS),
-            ("outer_strides", "u32", MAX_DIMS),
-            ("inner_shape", "u32", MAX_DIMS),
-            ("inner_strides", "u32", MAX_DIMS),
-        ),
+        params="num_out, reduce_size, outer_ndim, inner_ndim, x_offset: u32; scale: f32;"
+        f" outer_shape[{MAX_DIMS}], outer_strides[{MAX_DIMS}], inner_shape[{MAX_DIMS}],"
+        f" inner_strides[{MAX_DIMS}]: u32",
         types=("OUT_T", "IN_T", "ACC_T", "SECOND_T"),
-        consts=(("OP", "u32"), ("BOOL_ACC", "bool")),
+        consts="OP: u32; BOOL_ACC: bool",
     )
     for variant, shader in (("serial", "reduce"), ("workgroup", "reduce_workgroup"))
 }

@@ -16,17 +16,10 @@ from ..tensor import Tensor
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
+# reduction: 0 none, 1 mean, 2 sum
 _PARAMS = (
-    ("rows", "u32"),
-    ("classes", "u32"),
-    ("reduction", "u32"),  # 0 none, 1 mean, 2 sum
-    ("x_row_stride", "u32"),
-    ("x_class_stride", "u32"),
-    ("x_offset", "u32"),
-    ("labels_stride", "u32"),
-    ("labels_offset", "u32"),
-    ("ignore_index", "i32"),
-    ("grad_out_offset", "u32"),
+    "rows, classes, reduction, x_row_stride, x_class_stride, x_offset: u32;"
+    " labels_stride, labels_offset: u32; ignore_index: i32; grad_out_offset: u32"
 )
 CROSS_ENTROPY = Kernel(
     "cross_entropy",

@@ -20,21 +20,8 @@ from .reduction import sum_to
 MATMUL = Kernel(
     "matmul",
     bindings=(write("c"), read("a"), read("b"), read("bias", optional=True)),
-    params=(
-        ("m", "u32"),
-        ("n", "u32"),
-        ("k", "u32"),
-        ("a_batch_stride", "u32"),
-        ("a_row_stride", "u32"),
-        ("a_k_stride", "u32"),
-        ("a_offset", "u32"),
-        ("b_batch_stride", "u32"),
-        ("b_k_stride", "u32"),
-        ("b_col_stride", "u32"),
-        ("b_offset", "u32"),
-        ("bias_offset", "u32"),
-        ("bias_stride", "u32"),
-    ),
+    params="m, n, k: u32; a_batch_stride, a_row_stride, a_k_stride, a_offset: u32;"
+    " b_batch_stride, b_k_stride, b_col_stride, b_offset, bias_offset, bias_stride: u32",
     workgroup=None,  # 8x8 threads, each computing a 4x4 block of a 32x32 tile
 )
 
