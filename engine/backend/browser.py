@@ -30,7 +30,7 @@ import re
 import js
 from pyodide.ffi import can_run_sync, create_proxy, run_sync, to_js
 
-from .device import Device, Kernel
+from .device import REQUESTED_LIMITS, Device, Kernel, check_power_preference
 
 _MAP_MODE_READ = 0x0001  # GPUMapMode.READ
 # uploads from this size on go through a zero-copy view instead of a to_js copy
@@ -38,26 +38,18 @@ _ZERO_COPY_MIN = 256 << 10
 # popped error scopes kept unawaited between readbacks before they are folded into one
 _MAX_PENDING_CHECKS = 256
 
-# limits requested at the adapter's maximum (as natively), then reported by info()
-_REQUESTED_LIMITS = (
-    "maxStorageBufferBindingSize",
-    "maxBufferSize",
-    "maxStorageBuffersPerShaderStage",
-    "maxComputeWorkgroupStorageSize",
-    "maxComputeInvocationsPerWorkgroup",
-    "maxComputeWorkgroupSizeX",
-)
+# the limits reported by info() (wgpu-py's names, as natively), the requested ones first
 _REPORTED_LIMITS = (
-    *_REQUESTED_LIMITS,
-    "maxComputeWorkgroupSizeY",
-    "maxComputeWorkgroupSizeZ",
-    "maxComputeWorkgroupsPerDimension",
-    "maxBindGroups",
-    "maxBindingsPerBindGroup",
-    "maxUniformBuffersPerShaderStage",
-    "maxUniformBufferBindingSize",
-    "minUniformBufferOffsetAlignment",
-    "minStorageBufferOffsetAlignment",
+    *REQUESTED_LIMITS,
+    "max-compute-workgroup-size-y",
+    "max-compute-workgroup-size-z",
+    "max-compute-workgroups-per-dimension",
+    "max-bind-groups",
+    "max-bindings-per-bind-group",
+    "max-uniform-buffers-per-shader-stage",
+    "max-uniform-buffer-binding-size",
+    "min-uniform-buffer-offset-alignment",
+    "min-storage-buffer-offset-alignment",
 )
 
 _INIT_HINT = (
@@ -112,9 +104,9 @@ def _js(value):
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
-def _kebab(name: str) -> str:
-    """maxStorageBufferBindingSize -> max-storage-buffer-binding-size (wgpu-py's keys)."""
-    return re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), name)
+def _camel(name: str) -> str:
+    """max-storage-buffer-binding-size (wgpu-py's name) -> maxStorageBufferBindingSize."""
+    return re.sub(r"-([a-z])", lambda m: m.group(1).upper(), name)
 
 
 def _gpu():
@@ -130,19 +122,14 @@ def _gpu():
 
 async def _request(power_preference: str | None = None):
     """(adapter, device) from navigator.gpu, with the adapter's largest buffer limits."""
-    preference = power_preference or "high-performance"
-    if preference not in ("high-performance", "low-power"):
-        raise ValueError(
-            f"power_preference must be 'high-performance' or 'low-power', got {preference!r}"
-        )
+    preference = check_power_preference(power_preference or "high-performance")
     adapter = await _gpu().requestAdapter(_js({"powerPreference": preference}))
     if not adapter:  # JS null arrives as jsnull
         raise RuntimeError(
             "navigator.gpu.requestAdapter() returned no adapter: WebGPU is present but no "
             "usable GPU adapter was found (try another browser, or enable a software adapter)"
         )
-    limits = adapter.limits
-    wanted = {name: getattr(limits, name) for name in _REQUESTED_LIMITS}
+    wanted = {_camel(name): getattr(adapter.limits, _camel(name)) for name in REQUESTED_LIMITS}
     device = await adapter.requestDevice(_js({"requiredLimits": wanted}))
     return adapter, device
 
@@ -175,10 +162,7 @@ class BrowserDevice(Device):
         self.adapter, self.device = _handles
         self.queue = self.device.queue
         limits = self.device.limits
-        self.limits = {_kebab(name): getattr(limits, name) for name in _REPORTED_LIMITS}
-        self.uniform_alignment = self.limits["min-uniform-buffer-offset-alignment"]
-        self.storage_alignment = self.limits["min-storage-buffer-offset-alignment"]
-        self.max_binding_size = self.limits["max-storage-buffer-binding-size"]
+        self._use_limits({name: getattr(limits, _camel(name)) for name in _REPORTED_LIMITS})
         self._errors: list[str] = []
         self._checks: list = []  # popped error-scope promises not yet awaited
         self._info = self._adapter_info()

@@ -29,6 +29,15 @@ BIND_GROUP_CACHE_SIZE = 4096
 STORAGE_USAGE = 0x0080 | 0x0004 | 0x0008  # STORAGE | COPY_SRC | COPY_DST
 UNIFORM_USAGE = 0x0040 | 0x0008  # UNIFORM | COPY_DST
 STAGING_USAGE = 0x0001 | 0x0008  # MAP_READ | COPY_DST
+# limits a device asks for at its adapter's maximum (wgpu-py's names, the keys of `limits`)
+REQUESTED_LIMITS = (
+    "max-storage-buffer-binding-size",
+    "max-buffer-size",
+    "max-storage-buffers-per-shader-stage",
+    "max-compute-workgroup-storage-size",
+    "max-compute-invocations-per-workgroup",
+    "max-compute-workgroup-size-x",
+)
 # free buffers kept for reuse; past this the largest ones go back to the driver
 POOL_LIMIT = 512 << 20
 
@@ -42,6 +51,15 @@ def size_class(nbytes: int) -> int:
         return power
     step = power // 16
     return -(-nbytes // step) * step
+
+
+def check_power_preference(preference: str) -> str:
+    """`preference` if it is a WebGPU power preference, else ValueError."""
+    if preference not in ("high-performance", "low-power"):
+        raise ValueError(
+            f"power_preference must be 'high-performance' or 'low-power', got {preference!r}"
+        )
+    return preference
 
 
 def staging_layout(regions):
@@ -108,11 +126,15 @@ class Device:
         self._pass = None  # its open compute pass
         self._staging: dict[int, list] = {}  # free staging buffers by size
         self.stats = {"allocated": 0, "allocated_bytes": 0, "dispatches": 0, "submits": 0}
-        self.uniform_alignment = 256
-        self.storage_alignment = 256
-        self.max_binding_size = 128 << 20
         self._flags: Buffer | None = None
         self._flags_dirty = False
+
+    def _use_limits(self, limits: dict) -> None:
+        """Adopt the device's `limits` (wgpu-py's names); backends call it at creation."""
+        self.limits = limits
+        self.uniform_alignment = limits["min-uniform-buffer-offset-alignment"]
+        self.storage_alignment = limits["min-storage-buffer-offset-alignment"]
+        self.max_binding_size = limits["max-storage-buffer-binding-size"]
 
     # ---- backend hooks -------------------------------------------------------
     def _create_buffer(self, size: int, usage: int):

@@ -6,17 +6,13 @@ import os
 
 import wgpu
 
-from .device import Device, Kernel
+from .device import REQUESTED_LIMITS, Device, Kernel, check_power_preference
 
 
 def request_adapter(power_preference: str | None = None):
     """The adapter chosen by argument, else `ENGINE_POWER_PREFERENCE`, else high-performance."""
     preference = power_preference or os.environ.get("ENGINE_POWER_PREFERENCE", "high-performance")
-    if preference not in ("high-performance", "low-power"):
-        raise ValueError(
-            f"power_preference must be 'high-performance' or 'low-power', got {preference!r}"
-        )
-    adapter = wgpu.gpu.request_adapter_sync(power_preference=preference)
+    adapter = wgpu.gpu.request_adapter_sync(power_preference=check_power_preference(preference))
     if adapter is None:
         raise RuntimeError(
             "no WebGPU adapter found: install a Vulkan, Metal or DX12 driver "
@@ -31,24 +27,10 @@ class NativeDevice(Device):
     def __init__(self, power_preference: str | None = None):
         super().__init__()
         self.adapter = request_adapter(power_preference)
-        limits = self.adapter.limits
-        wanted = {
-            name: limits[name]
-            for name in (
-                "max-storage-buffer-binding-size",
-                "max-buffer-size",
-                "max-storage-buffers-per-shader-stage",
-                "max-compute-workgroup-storage-size",
-                "max-compute-invocations-per-workgroup",
-                "max-compute-workgroup-size-x",
-            )
-        }
+        wanted = {name: self.adapter.limits[name] for name in REQUESTED_LIMITS}
         self.device = self.adapter.request_device_sync(required_limits=wanted)
         self.queue = self.device.queue
-        self.limits = dict(self.device.limits)
-        self.uniform_alignment = self.limits["min-uniform-buffer-offset-alignment"]
-        self.storage_alignment = self.limits["min-storage-buffer-offset-alignment"]
-        self.max_binding_size = self.limits["max-storage-buffer-binding-size"]
+        self._use_limits(dict(self.device.limits))
 
     # ---- hooks ---------------------------------------------------------------
     def _create_buffer(self, size, usage):

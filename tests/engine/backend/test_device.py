@@ -5,7 +5,7 @@ import pytest
 import engine
 from engine.backend import device as device_module
 from engine.backend import get_device
-from engine.backend.device import size_class, staging_layout
+from engine.backend.device import check_power_preference, size_class, staging_layout
 
 
 def test_size_classes_cover_requests():
@@ -245,3 +245,13 @@ def test_destroying_a_buffer_drops_the_bind_groups_that_bind_it(monkeypatch):
     assert binding(doomed_buffer) == [] and binding(kept_buffer)
     assert doomed_buffer not in dev._buffers
     assert (kept + 2).tolist() == [3.0] * 300
+
+
+def test_limits_and_power_preference_checks():
+    dev = get_device()
+    assert dev.uniform_alignment == dev.limits["min-uniform-buffer-offset-alignment"]
+    assert dev.storage_alignment == dev.limits["min-storage-buffer-offset-alignment"]
+    assert dev.max_binding_size == dev.limits["max-storage-buffer-binding-size"]
+    assert check_power_preference("low-power") == "low-power"
+    with pytest.raises(ValueError, match="got 'fastest'"):
+        check_power_preference("fastest")
