@@ -30,44 +30,26 @@ import re
 import js
 from pyodide.ffi import can_run_sync, create_proxy, run_sync, to_js
 
-from .device import Device, Kernel
+from .device import REQUESTED_LIMITS, Device, Kernel, check_power_preference
 
-# GPUBufferUsage / GPUMapMode values (the WebGPU spec's numbers)
-_MAP_READ = 0x0001
-_COPY_SRC = 0x0004
-_COPY_DST = 0x0008
-_UNIFORM = 0x0040
-_STORAGE = 0x0080
-_STORAGE_USAGE = _STORAGE | _COPY_SRC | _COPY_DST
-_UNIFORM_USAGE = _UNIFORM | _COPY_DST
-_STAGING_USAGE = _MAP_READ | _COPY_DST
-_MAP_MODE_READ = 0x0001
-BIND_GROUP_CACHE_SIZE = 4096
+_MAP_MODE_READ = 0x0001  # GPUMapMode.READ
 # uploads from this size on go through a zero-copy view instead of a to_js copy
 _ZERO_COPY_MIN = 256 << 10
 # popped error scopes kept unawaited between readbacks before they are folded into one
 _MAX_PENDING_CHECKS = 256
 
-# limits requested at the adapter's maximum (as natively), then reported by info()
-_REQUESTED_LIMITS = (
-    "maxStorageBufferBindingSize",
-    "maxBufferSize",
-    "maxStorageBuffersPerShaderStage",
-    "maxComputeWorkgroupStorageSize",
-    "maxComputeInvocationsPerWorkgroup",
-    "maxComputeWorkgroupSizeX",
-)
+# the limits reported by info() (wgpu-py's names, as natively), the requested ones first
 _REPORTED_LIMITS = (
-    *_REQUESTED_LIMITS,
-    "maxComputeWorkgroupSizeY",
-    "maxComputeWorkgroupSizeZ",
-    "maxComputeWorkgroupsPerDimension",
-    "maxBindGroups",
-    "maxBindingsPerBindGroup",
-    "maxUniformBuffersPerShaderStage",
-    "maxUniformBufferBindingSize",
-    "minUniformBufferOffsetAlignment",
-    "minStorageBufferOffsetAlignment",
+    *REQUESTED_LIMITS,
+    "max-compute-workgroup-size-y",
+    "max-compute-workgroup-size-z",
+    "max-compute-workgroups-per-dimension",
+    "max-bind-groups",
+    "max-bindings-per-bind-group",
+    "max-uniform-buffers-per-shader-stage",
+    "max-uniform-buffer-binding-size",
+    "min-uniform-buffer-offset-alignment",
+    "min-storage-buffer-offset-alignment",
 )
 
 _INIT_HINT = (
@@ -122,9 +104,9 @@ def _js(value):
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
-def _kebab(name: str) -> str:
-    """maxStorageBufferBindingSize -> max-storage-buffer-binding-size (wgpu-py's keys)."""
-    return re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), name)
+def _camel(name: str) -> str:
+    """max-storage-buffer-binding-size (wgpu-py's name) -> maxStorageBufferBindingSize."""
+    return re.sub(r"-([a-z])", lambda m: m.group(1).upper(), name)
 
 
 def _gpu():
@@ -140,19 +122,14 @@ def _gpu():
 
 async def _request(power_preference: str | None = None):
     """(adapter, device) from navigator.gpu, with the adapter's largest buffer limits."""
-    preference = power_preference or "high-performance"
-    if preference not in ("high-performance", "low-power"):
-        raise ValueError(
-            f"power_preference must be 'high-performance' or 'low-power', got {preference!r}"
-        )
+    preference = check_power_preference(power_preference or "high-performance")
     adapter = await _gpu().requestAdapter(_js({"powerPreference": preference}))
     if not adapter:  # JS null arrives as jsnull
         raise RuntimeError(
             "navigator.gpu.requestAdapter() returned no adapter: WebGPU is present but no "
             "usable GPU adapter was found (try another browser, or enable a software adapter)"
         )
-    limits = adapter.limits
-    wanted = {name: getattr(limits, name) for name in _REQUESTED_LIMITS}
+    wanted = {_camel(name): getattr(adapter.limits, _camel(name)) for name in REQUESTED_LIMITS}
     device = await adapter.requestDevice(_js({"requiredLimits": wanted}))
     return adapter, device
 
@@ -185,14 +162,7 @@ class BrowserDevice(Device):
         self.adapter, self.device = _handles
         self.queue = self.device.queue
         limits = self.device.limits
-        self.limits = {_kebab(name): getattr(limits, name) for name in _REPORTED_LIMITS}
-        self.uniform_alignment = self.limits["min-uniform-buffer-offset-alignment"]
-        self.storage_alignment = self.limits["min-storage-buffer-offset-alignment"]
-        self.max_binding_size = self.limits["max-storage-buffer-binding-size"]
-        self._encoder = None
-        self._pass = None
-        self._staging: dict[int, list] = {}
-        self._bind_groups: dict[tuple, object] = {}
+        self._use_limits({name: getattr(limits, _camel(name)) for name in _REPORTED_LIMITS})
         self._errors: list[str] = []
         self._checks: list = []  # popped error-scope promises not yet awaited
         self._info = self._adapter_info()
@@ -228,17 +198,8 @@ class BrowserDevice(Device):
             raise RuntimeError("WebGPU error: " + "\n".join(dict.fromkeys(messages)))
 
     # ---- hooks ---------------------------------------------------------------
-    def _create_storage(self, size):
-        return self.device.createBuffer(_js({"size": size, "usage": _STORAGE_USAGE}))
-
-    def _create_uniform(self, size):
-        return self.device.createBuffer(_js({"size": size, "usage": _UNIFORM_USAGE}))
-
-    def _destroy(self, handle):
-        ident = id(handle)
-        for key in [k for k in self._bind_groups if any(h[0] == ident for h in k[3:])]:
-            del self._bind_groups[key]
-        handle.destroy()
+    def _create_buffer(self, size, usage):
+        return self.device.createBuffer(_js({"size": size, "usage": usage}))
 
     def _write(self, handle, offset, data):
         view = memoryview(data).cast("B")
@@ -287,63 +248,32 @@ class BrowserDevice(Device):
             raise RuntimeError(f"WebGPU pipeline creation failed for {name}: {error.message}")
         return Kernel(name, pipeline, layout)
 
-    def _record(self, kernel, handles, uniform_offset, uniform_size, groups):
-        key = (kernel, uniform_offset, uniform_size, *((id(h), o, s) for h, o, s in handles))
-        bind_group = self._bind_groups.get(key)
-        if bind_group is None:
-            spans = [x for span in handles for x in span]
-            bind_group = _make_bind_group(
-                self.device,
-                kernel.layout,
-                self._uniform_buffer,
-                uniform_offset,
-                uniform_size,
-                *spans,
-            )
-            if len(self._bind_groups) >= BIND_GROUP_CACHE_SIZE:
-                self._bind_groups.pop(next(iter(self._bind_groups)))  # the oldest entry
-            self._bind_groups[key] = bind_group
-        if self._pass is None:
-            if self._encoder is None:
-                self._encoder = self.device.createCommandEncoder()
-            self._pass = self._encoder.beginComputePass()
+    def _create_bind_group(self, layout, bindings, uniform_offset, uniform_size):
+        spans = [x for span in bindings for x in span]
+        return _make_bind_group(
+            self.device, layout, self._uniform_buffer, uniform_offset, uniform_size, *spans
+        )
+
+    def _create_encoder(self):
+        return self.device.createCommandEncoder()
+
+    def _begin_pass(self, encoder):
+        return encoder.beginComputePass()
+
+    def _encode_dispatch(self, compute_pass, pipeline, bind_group, groups):
         x, y, z = (*groups, 1, 1)[:3]
-        _record_dispatch(self._pass, kernel.pipeline, bind_group, x, y, z)
+        _record_dispatch(compute_pass, pipeline, bind_group, x, y, z)
 
-    def _end_pass(self):
-        if self._pass is not None:
-            compute_pass, self._pass = self._pass, None
-            compute_pass.end()
-        if self._encoder is None:
-            self._encoder = self.device.createCommandEncoder()
-        return self._encoder
+    def _encode_copy(self, encoder, source, source_offset, target, target_offset, size):
+        encoder.copyBufferToBuffer(source, source_offset, target, target_offset, size)
 
-    def _submit(self):
-        encoder = self._end_pass()
-        self._encoder = None  # a validation error below must not poison later batches
+    def _submit_encoder(self, encoder):
         self.queue.submit(_js([encoder.finish()]))
         self._rotate_scope()
 
     def _read_start(self, regions):
         """Copy `regions` into one staging buffer, submit, start mapping it."""
-        copies, size = [], 0
-        for handle, offset, nbytes in regions:
-            copy_offset = offset - offset % 4
-            copy_size = max(-(-(offset + nbytes - copy_offset) // 4) * 4, 4)
-            copies.append((handle, copy_offset, size, copy_size, offset - copy_offset, nbytes))
-            size += -(-copy_size // 256) * 256
-        free = self._staging.get(size)
-        staging = (
-            free.pop()
-            if free
-            else self.device.createBuffer(_js({"size": size, "usage": _STAGING_USAGE}))
-        )
-        encoder = self._end_pass()
-        for handle, copy_offset, at, copy_size, _, _ in copies:
-            encoder.copyBufferToBuffer(handle, copy_offset, staging, at, copy_size)
-        self._encoder = None
-        self.queue.submit(_js([encoder.finish()]))
-        self._rotate_scope()
+        staging, size, copies = self._copy_to_staging(regions)
         checks, self._checks = self._checks, []
         waited = js.Promise.all(_js([staging.mapAsync(_MAP_MODE_READ, 0, size), *checks]))
         return staging, size, copies, waited
@@ -353,10 +283,9 @@ class BrowserDevice(Device):
             data = js.Uint8Array.new(staging.getMappedRange(0, size)).to_memoryview()
         finally:
             staging.unmap()
-        self._staging.setdefault(size, []).append(staging)
+        results = self._read_done(staging, size, copies, data.cast("B"))
         self._raise_errors(list(settled)[1:])
-        data = data.cast("B")
-        return [data[at + skip : at + skip + nbytes] for _, _, at, _, skip, nbytes in copies]
+        return results
 
     def _read(self, regions):
         if not can_run_sync():

@@ -10,6 +10,10 @@ A `Device` owns three things that make GPU work cheap from Python:
   packed into a host bytearray and written with one `writeBuffer` just before the
   batch is submitted.
 
+It also caches bind groups and reuses staging buffers for readbacks. A backend only
+implements the `backend hook` methods, each a call or two into its WebGPU API, and maps
+the staging buffer in its `_read`.
+
 Ordering hazard (DESIGN.md): `writeBuffer` executes before every command still
 pending in the unsubmitted encoder. Uploads therefore only ever target a buffer
 that no pending dispatch touches (`Buffer.batch` records the last batch that used
@@ -20,6 +24,20 @@ from __future__ import annotations
 
 MIN_BUFFER_SIZE = 256
 UNIFORM_RING_SIZE = 1 << 18
+BIND_GROUP_CACHE_SIZE = 4096
+# GPUBufferUsage flags (the WebGPU spec's numbers, which wgpu-py uses too)
+STORAGE_USAGE = 0x0080 | 0x0004 | 0x0008  # STORAGE | COPY_SRC | COPY_DST
+UNIFORM_USAGE = 0x0040 | 0x0008  # UNIFORM | COPY_DST
+STAGING_USAGE = 0x0001 | 0x0008  # MAP_READ | COPY_DST
+# limits a device asks for at its adapter's maximum (wgpu-py's names, the keys of `limits`)
+REQUESTED_LIMITS = (
+    "max-storage-buffer-binding-size",
+    "max-buffer-size",
+    "max-storage-buffers-per-shader-stage",
+    "max-compute-workgroup-storage-size",
+    "max-compute-invocations-per-workgroup",
+    "max-compute-workgroup-size-x",
+)
 # free buffers kept for reuse; past this the largest ones go back to the driver
 POOL_LIMIT = 512 << 20
 
@@ -33,6 +51,32 @@ def size_class(nbytes: int) -> int:
         return power
     step = power // 16
     return -(-nbytes // step) * step
+
+
+def check_power_preference(preference: str) -> str:
+    """`preference` if it is a WebGPU power preference, else ValueError."""
+    if preference not in ("high-performance", "low-power"):
+        raise ValueError(
+            f"power_preference must be 'high-performance' or 'low-power', got {preference!r}"
+        )
+    return preference
+
+
+def staging_layout(regions):
+    """Where each region ((handle, offset, nbytes)) goes in one staging buffer, and its size.
+
+    Copies must start and end on 4-byte boundaries: each region is widened to them, and
+    placed at the next 256-byte boundary. Returns (copies, size) with one
+    (handle, copy_offset, staging_offset, copy_size, skip, nbytes) per region: its bytes are
+    `skip` bytes into the copy, that is at `staging_offset + skip` of the staging buffer.
+    """
+    copies, size = [], 0
+    for handle, offset, nbytes in regions:
+        copy_offset = offset - offset % 4
+        copy_size = max(-(-(offset + nbytes - copy_offset) // 4) * 4, 4)
+        copies.append((handle, copy_offset, size, copy_size, offset - copy_offset, nbytes))
+        size += -(-copy_size // 256) * 256
+    return copies, size
 
 
 class Buffer:
@@ -58,7 +102,8 @@ class Kernel:
 
 
 class Device:
-    """Shared device logic; subclasses implement the methods marked `backend hook`."""
+    """Shared device logic; subclasses implement the `backend hooks` below (`_destroy` and
+    `_end_pass` default to the call that wgpu-py and JS spell alike)."""
 
     max_dispatches_per_batch = 1024
 
@@ -74,35 +119,61 @@ class Device:
         self._pending = 0
         self._uniforms = bytearray()
         self._uniform_buffer = None
+        # (kernel, uniform offset, uniform size, *(Buffer, offset, size) bindings) -> bind
+        # group, oldest first
+        self._bind_groups: dict[tuple, object] = {}
+        self._encoder = None  # the pending batch's command encoder
+        self._pass = None  # its open compute pass
+        self._staging: dict[int, list] = {}  # free staging buffers by size
         self.stats = {"allocated": 0, "allocated_bytes": 0, "dispatches": 0, "submits": 0}
-        self.uniform_alignment = 256
-        self.storage_alignment = 256
-        self.max_binding_size = 128 << 20
         self._flags: Buffer | None = None
         self._flags_dirty = False
 
-    # ---- backend hooks -------------------------------------------------------
-    def _create_storage(self, size: int):
-        raise NotImplementedError
+    def _use_limits(self, limits: dict) -> None:
+        """Adopt the device's `limits` (wgpu-py's names); backends call it at creation."""
+        self.limits = limits
+        self.uniform_alignment = limits["min-uniform-buffer-offset-alignment"]
+        self.storage_alignment = limits["min-storage-buffer-offset-alignment"]
+        self.max_binding_size = limits["max-storage-buffer-binding-size"]
 
-    def _create_uniform(self, size: int):
+    # ---- backend hooks -------------------------------------------------------
+    def _create_buffer(self, size: int, usage: int):
         raise NotImplementedError
 
     def _destroy(self, handle) -> None:
-        raise NotImplementedError
+        handle.destroy()  # the same method in wgpu-py and in JS
 
     def _write(self, handle, offset: int, data) -> None:
         raise NotImplementedError
 
-    def _record(self, kernel: Kernel, handles, uniform_offset: int, uniform_size: int, groups):
+    def _create_bind_group(self, layout, bindings, uniform_offset: int, uniform_size: int):
+        """A bind group of `bindings` ((handle, offset, size) each) at 0, 1, ... and the
+        range of the uniform ring after them."""
         raise NotImplementedError
 
-    def _submit(self) -> None:
+    def _create_encoder(self):
+        raise NotImplementedError
+
+    def _begin_pass(self, encoder):
+        raise NotImplementedError
+
+    def _encode_dispatch(self, compute_pass, pipeline, bind_group, groups) -> None:
+        raise NotImplementedError
+
+    def _end_pass(self, compute_pass) -> None:
+        compute_pass.end()  # the same method in wgpu-py and in JS
+
+    def _encode_copy(self, encoder, source, source_offset, target, target_offset, size):
+        raise NotImplementedError
+
+    def _submit_encoder(self, encoder) -> None:
+        """Finish `encoder` and submit its command buffer."""
         raise NotImplementedError
 
     def _read(self, regions) -> list:
         """Submit pending work plus copies of `regions` ((handle, offset, nbytes) each)
-        to a staging buffer, map it, and return the bytes of each region."""
+        to a staging buffer (`_copy_to_staging`), map it, and return the bytes of each
+        region (`_read_done`)."""
         raise NotImplementedError
 
     def _read_async(self, regions):
@@ -139,7 +210,7 @@ class Device:
                     return free.pop(i)
         self.stats["allocated"] += 1
         self.stats["allocated_bytes"] += size
-        buffer = Buffer(self._create_storage(size), size)
+        buffer = Buffer(self._create_buffer(size, STORAGE_USAGE), size)
         self._buffers.add(buffer)
         return buffer
 
@@ -156,6 +227,7 @@ class Device:
         Buffers that the pending batch uses are kept: destroying one would drop the
         whole command buffer at submit.
         """
+        destroyed = set()
         for size in sorted(self._pool, reverse=True):
             free = self._pool[size]
             kept = []
@@ -163,10 +235,16 @@ class Device:
                 if self._free_bytes <= keep_bytes or buffer.batch == self._batch:
                     kept.append(buffer)
                     continue
-                self._destroy(buffer.handle)
+                destroyed.add(buffer)
                 self._buffers.discard(buffer)
                 self._free_bytes -= size
             self._pool[size] = kept
+        if destroyed:
+            # the cached bind groups that bind a destroyed buffer go with it
+            for key in [k for k in self._bind_groups if any(b[0] in destroyed for b in k[3:])]:
+                del self._bind_groups[key]
+            for buffer in destroyed:
+                self._destroy(buffer.handle)
 
     def upload(self, data) -> Buffer:
         """A new buffer holding `data` (a bytes-like object)."""
@@ -249,23 +327,45 @@ class Device:
             self.flush()
             start = 0
         if self._uniform_buffer is None:
-            self._uniform_buffer = self._create_uniform(UNIFORM_RING_SIZE)
+            self._uniform_buffer = self._create_buffer(UNIFORM_RING_SIZE, UNIFORM_USAGE)
         if start > len(self._uniforms):
             self._uniforms.extend(bytes(start - len(self._uniforms)))
         self._uniforms.extend(params)
         batch = self._batch
-        handles = []
+        bindings = []
         for b in buffers:
             # a binding is a whole Buffer or (Buffer, byte offset, byte size) for a range
             if isinstance(b, tuple):
                 b[0].batch = batch
-                handles.append((b[0].handle, b[1], b[2]))
+                bindings.append(b)
             else:
                 b.batch = batch
-                handles.append((b.handle, 0, b.size))
-        self._record(kernel, handles, start, len(params), groups)
+                bindings.append((b, 0, b.size))
+        self._record(kernel, bindings, start, len(params), groups)
         self._pending += 1
         self.stats["dispatches"] += 1
+
+    def _record(self, kernel: Kernel, bindings, uniform_offset: int, uniform_size: int, groups):
+        # A training loop repeats the same dispatches on the same pooled buffers at the
+        # same uniform offsets, so bind groups are cached: creating one costs more than
+        # recording the dispatch itself.
+        key = (kernel, uniform_offset, uniform_size, *bindings)
+        bind_group = self._bind_groups.get(key)
+        if bind_group is None:
+            bind_group = self._create_bind_group(
+                kernel.layout,
+                [(b.handle, offset, size) for b, offset, size in bindings],
+                uniform_offset,
+                uniform_size,
+            )
+            if len(self._bind_groups) >= BIND_GROUP_CACHE_SIZE:
+                self._bind_groups.pop(next(iter(self._bind_groups)))  # the oldest entry
+            self._bind_groups[key] = bind_group
+        if self._pass is None:
+            if self._encoder is None:
+                self._encoder = self._create_encoder()
+            self._pass = self._begin_pass(self._encoder)
+        self._encode_dispatch(self._pass, kernel.pipeline, bind_group, groups)
 
     def flush(self) -> None:
         """Submit the pending batch (no-op when nothing is pending)."""
@@ -275,6 +375,39 @@ class Device:
                 self._submit()
             finally:  # a failed batch is dropped whole; the next one starts clean
                 self._after_submit()
+
+    def _submit(self) -> None:
+        """Submit the pending batch's encoder (`flush` and the readbacks add the rest)."""
+        self._submit_encoder(self._take_encoder())
+
+    def _take_encoder(self):
+        """The pending batch's encoder, its compute pass ended; a new one when none is open.
+
+        The device forgets it before anything is recorded into it or submitted: a
+        validation error there must not poison later batches."""
+        if self._pass is not None:
+            compute_pass, self._pass = self._pass, None
+            self._end_pass(compute_pass)
+        encoder, self._encoder = self._encoder, None
+        return self._create_encoder() if encoder is None else encoder
+
+    def _copy_to_staging(self, regions):
+        """Copy `regions` after the pending work into one staging buffer and submit.
+
+        Returns (staging, size, copies) for `_read_done` once the backend has mapped it."""
+        copies, size = staging_layout(regions)
+        free = self._staging.get(size)
+        staging = free.pop() if free else self._create_buffer(size, STAGING_USAGE)
+        encoder = self._take_encoder()
+        for handle, copy_offset, at, copy_size, _, _ in copies:
+            self._encode_copy(encoder, handle, copy_offset, staging, at, copy_size)
+        self._submit_encoder(encoder)
+        return staging, size, copies
+
+    def _read_done(self, staging, size: int, copies, data: memoryview) -> list:
+        """Each region's bytes from `data` (staging's mapped bytes); staging is reused."""
+        self._staging.setdefault(size, []).append(staging)
+        return [data[at + skip : at + skip + nbytes] for _, _, at, _, skip, nbytes in copies]
 
     def _flush_uniforms(self) -> None:
         if self._uniforms:

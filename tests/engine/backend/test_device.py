@@ -3,8 +3,9 @@
 import pytest
 
 import engine
+from engine.backend import device as device_module
 from engine.backend import get_device
-from engine.backend.device import size_class
+from engine.backend.device import check_power_preference, size_class, staging_layout
 
 
 def test_size_classes_cover_requests():
@@ -117,3 +118,129 @@ def test_adapter_choice_by_environment_and_api():
     assert api.returncode == 0 and api.stdout.strip()
     with pytest.raises(RuntimeError, match="already exists"):
         engine.set_power_preference("low-power")
+
+
+def test_staging_layout_widens_regions_to_words_and_aligns_them_to_256_bytes():
+    copies, size = staging_layout([("a", 0, 8), ("b", 3, 5), ("c", 6, 0), ("d", 1000, 300)])
+    # (handle, copy offset, staging offset, copy size, skip, nbytes)
+    assert copies == [
+        ("a", 0, 0, 8, 0, 8),
+        ("b", 0, 256, 8, 3, 5),
+        ("c", 4, 512, 4, 2, 0),  # an empty region still copies one word
+        ("d", 1000, 768, 300, 0, 300),
+    ]
+    assert size == 768 + 512
+
+
+def test_reads_of_unaligned_ranges_return_their_bytes_and_reuse_the_staging_buffer():
+    dev = get_device()
+    data = bytes(range(64))
+    buffer = dev.upload(data)
+    assert bytes(dev.read(buffer, 0, 4)) == data[:4]  # also ends a pending index check
+    free = list(dev._staging[256])
+    assert bytes(dev.read(buffer, 3, 5)) == data[3:8]
+    assert bytes(dev.read(buffer, 61, 3)) == data[61:64]
+    assert bytes(dev.read(buffer, 0, 0)) == b""
+    assert dev._staging[256] == free  # the same staging buffer, back in its pool
+    dev.free(buffer)
+
+
+def test_dispatch_state_is_one_encoder_and_pass_until_the_submit():
+    dev = get_device()
+    x = engine.ones(100)
+    dev.flush()
+    assert (dev._encoder, dev._pass) == (None, None)
+    y = x + 1
+    assert dev._encoder is not None and dev._pass is not None
+    encoder = dev._encoder
+    y = y * 2
+    assert dev._encoder is encoder  # one encoder and one pass for the whole batch
+    submits = dev.stats["submits"]
+    assert y.tolist() == [4.0] * 100
+    assert dev.stats["submits"] == submits + 1
+    assert (dev._encoder, dev._pass) == (None, None)
+
+
+def test_a_failed_submit_drops_its_batch_and_the_next_one_starts_clean(monkeypatch):
+    dev = get_device()
+    x = engine.ones(10)
+    dev.flush()
+
+    def fail(encoder):
+        raise RuntimeError("submit failed")
+
+    monkeypatch.setattr(dev, "_submit_encoder", fail)
+    y = x + 1
+    with pytest.raises(RuntimeError, match="submit failed"):
+        dev.flush()
+    assert (dev._encoder, dev._pass, dev._pending) == (None, None, 0)
+    monkeypatch.undo()
+    assert (x * 3).tolist() == [3.0] * 10
+    del y
+
+
+def test_bind_groups_are_cached_across_steps(monkeypatch):
+    dev = get_device()
+    created = []
+    create = dev._create_bind_group
+    monkeypatch.setattr(dev, "_create_bind_group", lambda *a: created.append(a) or create(*a))
+    x = engine.ones(1000)
+    counts = []
+    for _ in range(8):
+        before = len(created)
+        assert ((x + 1) * 2).sum().item() == 4000.0
+        counts.append(len(created) - before)
+    # once the pool hands out the same buffers in the same order (a few steps), every
+    # dispatch finds its bind group: same kernel, buffers and uniform offset
+    assert counts[0] > 0 and counts[4:] == [0, 0, 0, 0]
+
+
+def test_bind_group_cache_evicts_its_oldest_entries(monkeypatch):
+    dev = get_device()
+    monkeypatch.setattr(device_module, "BIND_GROUP_CACHE_SIZE", 4)
+    monkeypatch.setattr(dev, "_bind_groups", {})
+    offsets = []
+    create = dev._create_bind_group
+    monkeypatch.setattr(dev, "_create_bind_group", lambda *a: offsets.append(a[2]) or create(*a))
+    x = engine.ones(100)
+    dev.flush()
+    offsets.clear()
+    y = x
+    for _ in range(6):  # 6 dispatches of one batch: 6 uniform offsets, 6 bind groups
+        y = y + 1
+    assert len(offsets) == 6 and len(set(offsets)) == 6
+    assert [key[1] for key in dev._bind_groups] == offsets[2:]
+    assert y.tolist() == [7.0] * 100
+
+
+def test_destroying_a_buffer_drops_the_bind_groups_that_bind_it(monkeypatch):
+    dev = get_device()
+    monkeypatch.setattr(dev, "_bind_groups", {})
+    kept = engine.ones(300)
+    doomed = kept + 1
+    assert (kept * 2).sum().item() == 600.0
+    kept_buffer, doomed_buffer = kept._storage.buffer, doomed._storage.buffer
+
+    def binding(buffer):
+        return [key for key in dev._bind_groups if any(b[0] is buffer for b in key[3:])]
+
+    assert binding(doomed_buffer) and binding(kept_buffer)
+    del doomed  # its buffer goes back to the pool; trim destroys the pool
+    pooled = {b for free in dev._pool.values() for b in free}
+    assert doomed_buffer in pooled and kept_buffer not in pooled
+    survivors = [k for k in dev._bind_groups if not any(b[0] in pooled for b in k[3:])]
+    dev.trim(0)
+    assert list(dev._bind_groups) == survivors  # in their order, the cache's age
+    assert binding(doomed_buffer) == [] and binding(kept_buffer)
+    assert doomed_buffer not in dev._buffers
+    assert (kept + 2).tolist() == [3.0] * 300
+
+
+def test_limits_and_power_preference_checks():
+    dev = get_device()
+    assert dev.uniform_alignment == dev.limits["min-uniform-buffer-offset-alignment"]
+    assert dev.storage_alignment == dev.limits["min-storage-buffer-offset-alignment"]
+    assert dev.max_binding_size == dev.limits["max-storage-buffer-binding-size"]
+    assert check_power_preference("low-power") == "low-power"
+    with pytest.raises(ValueError, match="got 'fastest'"):
+        check_power_preference("fastest")
