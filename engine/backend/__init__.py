@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from .device import Buffer, Device, Kernel
+from .device import Buffer, Device, Pipeline
 
 _device: Device | None = None
 _power_preference: str | None = None
@@ -37,4 +37,4 @@ def get_device() -> Device:
     return _device
 
 
-__all__ = ["Buffer", "Device", "Kernel", "get_device", "set_power_preference"]
+__all__ = ["Buffer", "Device", "Pipeline", "get_device", "set_power_preference"]

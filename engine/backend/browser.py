@@ -30,7 +30,7 @@ import re
 import js
 from pyodide.ffi import can_run_sync, create_proxy, run_sync, to_js
 
-from .device import REQUESTED_LIMITS, Device, Kernel, check_power_preference
+from .device import REQUESTED_LIMITS, Device, Pipeline, check_power_preference
 
 _MAP_MODE_READ = 0x0001  # GPUMapMode.READ
 # uploads from this size on go through a zero-copy view instead of a to_js copy
@@ -235,7 +235,7 @@ class BrowserDevice(Device):
         scope = self.device.popErrorScope()
         if not can_run_sync():
             self._checks.append(scope)  # raised at the next readback
-            return Kernel(name, pipeline, layout)
+            return Pipeline(name, pipeline, layout)
         info, error = run_sync(js.Promise.all(_js([module.getCompilationInfo(), scope])))
         errors = [
             f"{name}:{m.lineNum}:{m.linePos}: {m.message}"
@@ -246,7 +246,7 @@ class BrowserDevice(Device):
             raise RuntimeError("WGSL compilation failed:\n" + "\n".join(errors))
         if error:
             raise RuntimeError(f"WebGPU pipeline creation failed for {name}: {error.message}")
-        return Kernel(name, pipeline, layout)
+        return Pipeline(name, pipeline, layout)
 
     def _create_bind_group(self, layout, bindings, uniform_offset, uniform_size):
         spans = [x for span in bindings for x in span]

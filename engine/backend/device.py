@@ -90,7 +90,7 @@ class Buffer:
         self.batch = -1
 
 
-class Kernel:
+class Pipeline:
     """A compiled compute pipeline and the bind-group layout its dispatches use."""
 
     __slots__ = ("name", "pipeline", "layout")
@@ -119,7 +119,7 @@ class Device:
         self._pending = 0
         self._uniforms = bytearray()
         self._uniform_buffer = None
-        # (kernel, uniform offset, uniform size, *(Buffer, offset, size) bindings) -> bind
+        # (pipeline, uniform offset, uniform size, *(Buffer, offset, size) bindings) -> bind
         # group, oldest first
         self._bind_groups: dict[tuple, object] = {}
         self._encoder = None  # the pending batch's command encoder
@@ -188,7 +188,7 @@ class Device:
 
         return done()
 
-    def compile(self, name: str, code: str, entry_point: str, constants: dict) -> Kernel:
+    def compile(self, name: str, code: str, entry_point: str, constants: dict) -> Pipeline:
         raise NotImplementedError
 
     # ---- buffers -------------------------------------------------------------
@@ -312,8 +312,8 @@ class Device:
         return self._flags
 
     # ---- dispatch ------------------------------------------------------------
-    def dispatch(self, kernel: Kernel, buffers, params: bytes, groups) -> None:
-        """Record one dispatch of `kernel` over `buffers` with its uniform `params`.
+    def dispatch(self, pipeline: Pipeline, buffers, params: bytes, groups) -> None:
+        """Record one dispatch of `pipeline` over `buffers` with its uniform `params`.
 
         `groups` is the (x, y, z) workgroup grid. Nothing reaches the GPU until
         `flush()` or a readback.
@@ -341,19 +341,19 @@ class Device:
             else:
                 b.batch = batch
                 bindings.append((b, 0, b.size))
-        self._record(kernel, bindings, start, len(params), groups)
+        self._record(pipeline, bindings, start, len(params), groups)
         self._pending += 1
         self.stats["dispatches"] += 1
 
-    def _record(self, kernel: Kernel, bindings, uniform_offset: int, uniform_size: int, groups):
+    def _record(self, pipeline: Pipeline, bindings, uniform_offset: int, uniform_size: int, groups):
         # A training loop repeats the same dispatches on the same pooled buffers at the
         # same uniform offsets, so bind groups are cached: creating one costs more than
         # recording the dispatch itself.
-        key = (kernel, uniform_offset, uniform_size, *bindings)
+        key = (pipeline, uniform_offset, uniform_size, *bindings)
         bind_group = self._bind_groups.get(key)
         if bind_group is None:
             bind_group = self._create_bind_group(
-                kernel.layout,
+                pipeline.layout,
                 [(b.handle, offset, size) for b, offset, size in bindings],
                 uniform_offset,
                 uniform_size,
@@ -365,7 +365,7 @@ class Device:
             if self._encoder is None:
                 self._encoder = self._create_encoder()
             self._pass = self._begin_pass(self._encoder)
-        self._encode_dispatch(self._pass, kernel.pipeline, bind_group, groups)
+        self._encode_dispatch(self._pass, pipeline.pipeline, bind_group, groups)
 
     def flush(self) -> None:
         """Submit the pending batch (no-op when nothing is pending)."""

@@ -6,7 +6,7 @@ import os
 
 import wgpu
 
-from .device import REQUESTED_LIMITS, Device, Kernel, check_power_preference
+from .device import REQUESTED_LIMITS, Device, Pipeline, check_power_preference
 
 
 def request_adapter(power_preference: str | None = None):
@@ -46,7 +46,7 @@ class NativeDevice(Device):
             layout="auto",
             compute={"module": module, "entry_point": entry_point, "constants": constants},
         )
-        return Kernel(name, pipeline, pipeline.get_bind_group_layout(0))
+        return Pipeline(name, pipeline, pipeline.get_bind_group_layout(0))
 
     def _create_bind_group(self, layout, bindings, uniform_offset, uniform_size):
         entries = [
