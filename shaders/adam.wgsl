@@ -8,18 +8,9 @@
 //   param -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
 // Every tensor is contiguous; offsets are in elements.
 // Bindings and Params: engine/ops/fused.py ADAM (vmax only with amsgrad).
-// Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
+// Grid: run(i) for each i < threads (one thread per element).
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= p.numel) {
-    return;
-  }
+fn run(i: u32) {
   var w = param[p.param_offset + i];
   var g = grad[p.grad_offset + i];
   if (p.maximize != 0u) {

@@ -3,21 +3,12 @@
 // the incoming gradient (of row i for 'none', else the scalar, divided by the count
 // for 'mean'), and 0 for rows whose label is ignore_index.
 // Bindings and Params: engine/ops/loss.py CROSS_ENTROPY_BACKWARD.
-// Grid: ceil(N * C / WG) workgroups, folded into (x, y) past 65535.
+// Grid: run(i) for each i < threads (one thread per logit).
 
 #include "cross_entropy_common.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let k = flat_id(wid, nwg, lid);
+fn run(k: u32) {
   let classes = p.classes;
-  if (k >= p.rows * classes) {
-    return;
-  }
   let i = k / classes;
   let c = k % classes;
   let t = label(i);

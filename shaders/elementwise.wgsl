@@ -5,7 +5,7 @@
 // written by engine/backend/kernel.py `operand_loads`) and the expression EXPR.
 // Bindings and Params: launch.py `_elementwise_kernel`: out, then the tensor inputs that
 // are not read through out. View k's strides are strides[2k .. 2k + 1], its offset offsets[k].
-// Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
+// Grid: run(i) for each i < threads (one thread per output element).
 
 // Element offset of flat index i in view k's strided layout.
 fn offset_of(k: u32, i: u32) -> u32 {
@@ -22,16 +22,7 @@ fn offset_of(k: u32, i: u32) -> u32 {
 
 {{FUNCTIONS}}
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= p.numel) {
-    return;
-  }
+fn run(i: u32) {
 {{LOADS}}
   var o: u32;
   if (OUT_CONTIGUOUS) {

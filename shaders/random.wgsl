@@ -5,7 +5,7 @@
 // The same seed and offset give the same numbers on every adapter, natively and in
 // the browser. The generator on the host advances `offset` by the thread count.
 // Bindings and Params: engine/ops/creation.py RANDOM; DIST picks the distribution.
-// Grid: ceil(numel / (4 WG)) workgroups, folded into (x, y) past 65535.
+// Grid: run(t) for each t < threads = ceil(numel / 4).
 
 // High 32 bits of a 32x32-bit product, from 16-bit halves (WGSL has no u64).
 fn mulhi(a: u32, b: u32) -> u32 {
@@ -105,16 +105,7 @@ fn draw(words: vec4<u32>, a: f32, b: f32) -> vec4<OUT_T> {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let t = flat_id(wid, nwg, lid);
-  if (4u * t >= p.numel) {
-    return;
-  }
+fn run(t: u32) {
   let words = philox(vec4<u32>(t, 0u, p.offset_lo, p.offset_hi), vec2<u32>(p.seed_lo, p.seed_hi));
   let values = draw(words, p.a, p.b);
   for (var j = 0u; j < 4u; j++) {

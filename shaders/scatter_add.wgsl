@@ -4,20 +4,11 @@
 // Floats accumulate with a compare-exchange loop on their bit pattern (WGSL has no
 // float atomics), so the order of additions, and the last bits, may vary run to run.
 // Indices out of range are clamped and reported through `flags` (checked on readback).
-// Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
+// Grid: run(i) for each i < threads (one thread per index element).
 
 #include "index_common.wgsl"
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= p.numel) {
-    return;
-  }
+fn run(i: u32) {
   let o = offsets(i);
   let j = checked(index[o.index]);
   let value = x[o.x + o.dim_coord * o.x_dim_stride];

@@ -6,18 +6,9 @@
 //   param -= lr * g
 // Every tensor is contiguous; offsets are in elements.
 // Bindings and Params: engine/ops/fused.py SGD (buf only with momentum).
-// Grid: ceil(numel / WG) workgroups, folded into (x, y) past 65535.
+// Grid: run(i) for each i < threads (one thread per element).
 
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= p.numel) {
-    return;
-  }
+fn run(i: u32) {
   let w = param[p.param_offset + i];
   var g = grad[p.grad_offset + i];
   if (p.maximize != 0u) {

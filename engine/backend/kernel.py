@@ -11,8 +11,12 @@ part of the WGSL that must match the Python side, prepended to the shader:
 - the `@group(0) @binding(i)` lines, numbered in declaration order over the bindings
   present (an absent optional binding becomes a one-element `var<private>` of the same
   name, so the shader's `if (HAS_X) { ... }` type-checks with or without it);
-- `override WG` (the workgroup size, 64 on CPU adapters and 256 on GPUs by default) and
-  `flat_id(wid, nwg, lid)`, the thread index over a grid folded into (x, y).
+- the grid: `override WG` (the workgroup size, 64 on CPU adapters and 256 on GPUs) and,
+  for a kernel of independent threads (grid "threads", the default), the entry point
+  itself: `main` computes the thread's index over a grid folded into (x, y) and calls the
+  shader's `fn run(i: u32)` for each i below `p.threads`. Kernels that cooperate within a
+  workgroup (grid "workgroups") write their own `main` and get `flat_id(wid, nwg, lid)`;
+  grid "tiles" kernels fix their own `@workgroup_size` and are launched with `groups`.
 
 Launching packs the parameters by name with one precompiled `struct.Struct`, binds tensors
 (over only the range they touch when their buffer is larger than one binding may be, with
@@ -192,6 +196,21 @@ def _fields(text: str) -> list:
 
 _FORMAT = {"u32": "I", "i32": "i", "f32": "f"}
 
+# The entry point of a grid "threads" kernel: run(i) for every i < p.threads.
+_THREADS_MAIN = """
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i < p.threads) {
+    run(i);
+  }
+}
+"""
+
 
 class Kernel:
     """A WGSL compute kernel and its interface, launched by calling it with named values.
@@ -201,8 +220,8 @@ class Kernel:
     of n values (`array<vec4<T>, ceil(n / 4)>`, element d at `[d / 4u][d % 4u]`).
     `types`: names of WGSL type parameters (`alias NAME = <type>;`). `consts`: specialization
     constants in the same syntax as params (types u32, i32, f32, bool). `snippets`: names
-    of `{{NAME}}` placeholders in the shader that take WGSL text. `workgroup`: "auto" (the
-    `WG` override, 64/256) or None when the shader fixes its own `@workgroup_size`.
+    of `{{NAME}}` placeholders in the shader that take WGSL text. `grid`: "threads",
+    "workgroups" or "tiles" (the module's docstring).
     """
 
     def __init__(
@@ -214,12 +233,13 @@ class Kernel:
         types=(),
         consts: str = "",
         snippets=(),
-        entry_point: str = "main",
-        workgroup: str | None = "auto",
+        grid: str = "threads",
     ):
-        self.shader, self.entry_point, self.workgroup = shader, entry_point, workgroup
+        if grid not in ("threads", "workgroups", "tiles"):
+            raise ValueError(f"kernel {shader}: grid {grid!r}")
+        self.shader, self.grid = shader, grid
         self.bindings = tuple(bindings)
-        self.params = _fields(params)
+        self.params = _fields(("threads: u32;" if grid == "threads" else "") + params)
         self.types = tuple(types)
         self.consts = [(name, type) for name, type, _ in _fields(consts)]
         self.snippets = tuple(snippets)
@@ -228,7 +248,7 @@ class Kernel:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"kernel {shader}: names declared twice: {sorted(duplicates)}")
-        self._names = frozenset(names)
+        self._names = frozenset(names) - {"threads"}
         self._spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
         self._auto_offsets = {
             b.name: f"{b.name}_offset" for b in self.bindings if f"{b.name}_offset" in names
@@ -289,7 +309,7 @@ class Kernel:
                 lines.append(
                     f"const HAS_{b.name.upper()}: bool = {_literal(b.name in present, 'bool')};"
                 )
-        if self.workgroup == "auto":
+        if self.grid != "tiles":
             lines.append("override WG: u32 = 64u;")
         lines += ["", "struct Params {", *self._wgsl_fields, "}", ""]
         slot = 0
@@ -301,7 +321,7 @@ class Kernel:
             else:
                 lines.append(f"var<private> {b.name}: array<{b.type}, 1>;  // absent")
         lines.append(f"@group(0) @binding({slot}) var<uniform> p: Params;")
-        if self.workgroup == "auto":
+        if self.grid == "workgroups":
             lines += [
                 "",
                 "// thread `lid` of workgroup `wid` in a grid `nwg` folded into (x, y): its index",
@@ -310,6 +330,8 @@ class Kernel:
                 "}",
             ]
         body = specialize(template(self.shader), {n: spec[n] for n in self.snippets})
+        if self.grid == "threads":
+            body += _THREADS_MAIN
         return "\n".join(lines) + "\n\n" + body
 
     # ---- launching -----------------------------------------------------------------
@@ -340,14 +362,18 @@ class Kernel:
             spec = tuple(values[n] for n in self._spec_names)
         except KeyError as missing:
             raise TypeError(f"kernel {self.shader}: no value for {missing}") from None
-        wg = workgroup_size() if self.workgroup == "auto" else 1
-        if groups is None:
-            if threads is not None:
-                groups = fold(ceil_div(threads, wg))
-            elif workgroups is not None:
-                groups = fold(workgroups)
-            else:
-                raise TypeError(f"kernel {self.shader}: give threads, workgroups or groups")
+        wg = 1 if self.grid == "tiles" else workgroup_size()
+        if self.grid == "threads":
+            if threads is None or workgroups is not None or groups is not None:
+                raise TypeError(f"kernel {self.shader}: launched with threads=n only")
+            values["threads"] = threads
+            groups = fold(ceil_div(threads, wg))
+        elif groups is None:
+            if workgroups is None:
+                if threads is None:
+                    raise TypeError(f"kernel {self.shader}: give threads, workgroups or groups")
+                workgroups = ceil_div(threads, wg)
+            groups = fold(workgroups)
         pipeline = self._pipeline((spec, tuple(present), wg))
         get_device().dispatch(pipeline, buffers, self.pack(values), groups)
 
@@ -360,7 +386,6 @@ class Kernel:
         if pipeline is None:
             spec, present, wg = key
             code = self.source(dict(zip(self._spec_names, spec, strict=True)), set(present))
-            constants = {"WG": wg} if self.workgroup == "auto" else {}
-            label = f"{self.shader}:{self.entry_point}"
-            pipeline = self._pipelines[key] = dev.compile(label, code, self.entry_point, constants)
+            constants = {} if self.grid == "tiles" else {"WG": wg}
+            pipeline = self._pipelines[key] = dev.compile(self.shader, code, "main", constants)
         return pipeline

@@ -14,7 +14,7 @@ from ..tensor import Tensor
 ADAM = Kernel(
     "adam",
     bindings=(write("param"), read("grad"), write("m"), write("v"), write("vmax", optional=True)),
-    params="numel, maximize, decoupled_weight_decay: u32;"
+    params="maximize, decoupled_weight_decay: u32;"
     " param_offset, grad_offset, m_offset, v_offset, vmax_offset: u32;"
     " lr, beta1, beta2, eps, weight_decay, bias_correction1, sqrt_bias_correction2: f32",
 )
@@ -22,7 +22,7 @@ ADAM = Kernel(
 SGD = Kernel(
     "sgd",
     bindings=(write("param"), read("grad"), write("buf", optional=True)),
-    params="numel, maximize, nesterov, first_step, param_offset, grad_offset, buf_offset: u32;"
+    params="maximize, nesterov, first_step, param_offset, grad_offset, buf_offset: u32;"
     " lr, momentum, dampening, weight_decay: f32",
 )
 
@@ -70,7 +70,6 @@ def adam_step_(
         m=exp_avg,
         v=exp_avg_sq,
         vmax=max_exp_avg_sq if amsgrad else None,
-        numel=numel,
         maximize=int(maximize),
         decoupled_weight_decay=int(decoupled_weight_decay),
         lr=lr,
@@ -106,7 +105,6 @@ def sgd_step_(
         param=param,
         grad=grad,
         buf=momentum_buffer if momentum != 0 else None,
-        numel=numel,
         maximize=int(maximize),
         nesterov=int(nesterov),
         first_step=int(first_step),

@@ -18,9 +18,9 @@ from .launch import MAX_DIMS, broadcast_shapes
 from .movement import _slice, select, unsqueeze
 from .pointwise import clone, copy_into, where
 
-# numel: of the coordinate space (index's elements); dim_size: out's (gather: x's) along dim
+# threads: the coordinate space (index's elements); dim_size: out's (gather: x's) along dim
 _PARAMS = (
-    "numel, ndim, dim, dim_size, out_offset, x_offset, index_offset, chunk_lo, chunk_hi: u32;"
+    "ndim, dim, dim_size, out_offset, x_offset, index_offset, chunk_lo, chunk_hi: u32;"
     f" shape[{MAX_DIMS}], out_strides[{MAX_DIMS}], x_strides[{MAX_DIMS}],"
     f" index_strides[{MAX_DIMS}]: u32"
 )
@@ -76,7 +76,6 @@ def _dispatch(entry: str, out: Tensor, x: Tensor, index: Tensor, dim: int, dim_s
         types = {"ATOM_T": "u32" if is_float else "i32", "X_T": x.dtype.wgsl, "FLOAT": is_float}
         chunks = [(0, dim_size)]
     shared = {
-        "numel": numel,
         "ndim": index.ndim,
         "dim": dim,
         "dim_size": dim_size,

@@ -91,7 +91,7 @@ def _elementwise_kernel(num_inputs: int, num_views: int) -> Kernel:
                 *(read(f"in{j}", f"IN{j}_T") for j in range(1, num_inputs + 1)),
             ),
             # view k's strides at [8k, 8k + 8); scalars: raw bits of the scalar operands
-            params=f"numel, ndim: u32; shape[{MAX_DIMS}], strides[{MAX_DIMS * num_views}],"
+            params=f"ndim: u32; shape[{MAX_DIMS}], strides[{MAX_DIMS * num_views}],"
             f" offsets[{num_views}], scalars[4]: u32",
             types=("OUT_T", *(f"IN{j}_T" for j in range(1, num_inputs + 1))),
             consts="OUT_CONTIGUOUS: bool",
@@ -174,7 +174,6 @@ def elementwise(
         LOADS=text,
         EXPR=expr,
         FUNCTIONS=functions,
-        numel=numel,
         ndim=ndim,
         shape=cshape,
         strides=flat_strides,
@@ -227,6 +226,7 @@ _REDUCE = {
         f" inner_strides[{MAX_DIMS}]: u32",
         types=("OUT_T", "IN_T", "ACC_T", "SECOND_T"),
         consts="OP: u32; BOOL_ACC: bool",
+        grid="threads" if variant == "serial" else "workgroups",
     )
     for variant, shader in (("serial", "reduce"), ("workgroup", "reduce_workgroup"))
 }

@@ -32,6 +32,7 @@ CROSS_ENTROPY = Kernel(
         write("flags", "atomic<u32>"),
     ),
     params=_PARAMS,
+    grid="workgroups",
 )
 CROSS_ENTROPY_BACKWARD = Kernel(
     "cross_entropy_backward",

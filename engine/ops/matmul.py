@@ -22,7 +22,7 @@ MATMUL = Kernel(
     bindings=(write("c"), read("a"), read("b"), read("bias", optional=True)),
     params="m, n, k: u32; a_batch_stride, a_row_stride, a_k_stride, a_offset: u32;"
     " b_batch_stride, b_k_stride, b_col_stride, b_offset, bias_offset, bias_stride: u32",
-    workgroup=None,  # 8x8 threads, each computing a 4x4 block of a 32x32 tile
+    grid="tiles",  # 8x8 threads, each computing a 4x4 block of a 32x32 tile
 )
 
 

@@ -43,6 +43,7 @@ def echo(monkeypatch):
         bindings=(K.write("out"), K.read("x"), K.read("extra", optional=True)),
         params="count: u32; shift: i32; scale: f32; shape[5]: u32; bias: f32; x_offset: u32",
         consts="MODE: u32",
+        grid="workgroups",
     )
 
 
@@ -77,6 +78,20 @@ def test_grid_from_threads_workgroups_groups(echo):
     assert out.tolist()[12] == 5.0
     echo(groups=(2, 1, 1), out=out, x=engine.ones(1), **values)
     assert out.tolist()[12] == 2.0
+
+
+def test_threads_grid_runs_each_index_once(monkeypatch):
+    monkeypatch.setitem(
+        K._templates, "test_iota", "fn run(i: u32) {\n  out[i] = f32(i) + p.start;\n}\n"
+    )
+    iota = K.Kernel("test_iota", bindings=(K.write("out"),), params="start: f32")
+    wg = K.workgroup_size()
+    out = engine.full((2 * wg + 3,), -1.0)
+    iota(threads=2 * wg + 1, out=out, start=0.5)
+    expected = [i + 0.5 for i in range(2 * wg + 1)] + [-1.0, -1.0]
+    assert out.tolist() == expected
+    with pytest.raises(TypeError, match="threads=n only"):
+        iota(workgroups=1, out=out, start=0.0)
 
 
 def test_fold_past_65535_workgroups():
@@ -122,3 +137,5 @@ def test_declaration_errors():
         K.Kernel("x", bindings=(K.read("n"),), params="n: u32")
     with pytest.raises(ValueError, match="parameter n has type 'f64'"):
         K.Kernel("x", bindings=(), params="n: f64")
+    with pytest.raises(ValueError, match="grid 'rows'"):
+        K.Kernel("x", bindings=(), grid="rows")
