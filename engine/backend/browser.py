@@ -16,11 +16,11 @@ RuntimeError with the browser's message (the data read is never returned). Shade
 errors raise at `compile()` when the stack can switch (`getCompilationInfo()`), else at the
 next readback.
 
-The hot path follows ../shared/WEBGPU.md: descriptors converted with
-`to_js(..., dict_converter=Object.fromEntries)`, bind groups created (and cached) by a small
-JS function with positional arguments, one JS call per recorded dispatch, JS arrays (never
-Python lists) for `queue.submit`, `writeBuffer` from a `to_js` copy (small) or a zero-copy
-`Uint8Array` view (large).
+The hot path follows what was measured (docs/architecture.md, Facts about the adapters):
+descriptors converted with `to_js(..., dict_converter=Object.fromEntries)`, bind groups
+created by a small JS function with positional arguments, one JS call per recorded
+dispatch, JS arrays (never Python lists) for `queue.submit`, `writeBuffer` from a `to_js`
+copy (small) or a zero-copy `Uint8Array` view (large).
 """
 
 from __future__ import annotations

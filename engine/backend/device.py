@@ -14,9 +14,9 @@ It also caches bind groups and reuses staging buffers for readbacks. A backend o
 implements the `backend hook` methods, each a call or two into its WebGPU API, and maps
 the staging buffer in its `_read`.
 
-Ordering hazard (DESIGN.md): `writeBuffer` executes before every command still
-pending in the unsubmitted encoder. Uploads therefore only ever target a buffer
-that no pending dispatch touches (`Buffer.batch` records the last batch that used
+Ordering hazard (docs/architecture.md, The device layer): `writeBuffer` executes before
+every command still pending in the unsubmitted encoder. Uploads therefore only ever target
+a buffer that no pending dispatch touches (`Buffer.batch` records the last batch that used
 it), and the uniform ring is written right before its own batch is submitted.
 """
 
