@@ -3,7 +3,8 @@ one dispatch, and its backward in one more (PyTorch's composite takes about twen
 
 `engine.nn.functional.cross_entropy` calls it (as `engine._cross_entropy`) for logits
 (N, C) with class-index targets, no class weights and no label smoothing; every other
-case goes through the composite written with public ops.
+case goes through the composite written with public ops. Under create_graph=True the
+backward is the gradient of that composite (log_softmax and nll_loss), which has a graph.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def cross_entropy(
     )
 
     def grad_fn(g, o):
-        if autograd.is_grad_enabled():
-            raise NotImplementedError("higher-order gradients through the fused cross_entropy")
+        if autograd.is_grad_enabled():  # create_graph: a gradient that is differentiable
+            return _composite_grad(input, target, ignore_index, reduction, g), None
         g = g.contiguous()
         grad = Tensor._empty((rows, classes), float32)
         back_groups = grid(-(-(rows * classes) // wg))
@@ -100,3 +101,16 @@ def cross_entropy(
         return grad, None
 
     return autograd.record(loss, "NllLossBackward0", (input, target), grad_fn)
+
+
+def _composite_grad(input, target, ignore_index, reduction, g):
+    """d loss / d input with a graph: the gradient of the same loss written with public
+    ops, each of whose backward rules is differentiable."""
+    from ..nn import functional
+    from .reduction import log_softmax
+
+    loss = functional.nll_loss(
+        log_softmax(input, 1), target, ignore_index=ignore_index, reduction=reduction
+    )
+    (grad,) = autograd.grad(loss, [input], g, create_graph=True)
+    return grad
