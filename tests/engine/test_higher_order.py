@@ -162,6 +162,10 @@ CASES += [
         [any_(3, 5), any_(3, 5), pos(3, 5)],
     ),
     ("clone", lambda m, x: sq(x.clone()), [any_(3, 5)]),
+    # in-place ops on a non-leaf compute out of place and rebind the tensor
+    ("inplace_unary", lambda m, x: sq((x * 1.0).sin_().exp_()), [any_(3, 5)]),
+    ("inplace_arithmetic", lambda m, x, y: (x * 1.0).mul_(y).add_(x).div_(2.0), [any_(3, 5)] * 2),
+    ("inplace_pow_clamp", lambda m, x: (x * 1.0).clamp_(min=-0.3).pow_(3), [any_(3, 5)]),
     # reductions
     ("sum", lambda m, x: sq(x.sum()), [any_(3, 5)]),
     ("sum_dim", lambda m, x: sq(x.sum(1)), [any_(3, 5)]),
