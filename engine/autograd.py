@@ -106,9 +106,20 @@ def record(out, name: str, inputs: tuple, backward):
     return out
 
 
-def _topological_order(roots):
-    """Tensors with a grad_fn reachable from `roots`, every tensor after its users."""
+def _topological_order(roots, wanted=None):
+    """Tensors with a grad_fn reachable from `roots`, every tensor after its users.
+
+    With `wanted` (the ids of the tensors whose gradients are asked for), only those whose
+    backward leads to a wanted tensor: the rest of the graph is not differentiated.
+    """
     order, seen = [], set()
+    leads: dict[int, bool] = {}  # id -> a wanted tensor is this one or below it
+
+    def reaches(t) -> bool:
+        if getattr(t, "grad_fn", None) is not None:
+            return leads[id(t)]
+        return id(t) in wanted and getattr(t, "requires_grad", False)
+
     for root in roots:
         if root.grad_fn is None or id(root) in seen:
             continue
@@ -123,6 +134,11 @@ def _topological_order(roots):
                     break
             else:
                 stack.pop()
+                if wanted is not None:
+                    below = any([reaches(child) for child in tensor.grad_fn.inputs])
+                    leads[id(tensor)] = below or id(tensor) in wanted
+                    if not below:
+                        continue  # a wanted tensor left here gets its gradient at the end
                 order.append(tensor)
     order.reverse()
     return order
@@ -148,7 +164,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     wanted = None if inputs is None else {id(t) for t in inputs}
     captured: dict[int, object] = {}
     with set_grad_enabled(create_graph):
-        for tensor in _topological_order(roots):
+        for tensor in _topological_order(roots, wanted):
             entry = grads.pop(id(tensor), None)
             if entry is None:
                 continue

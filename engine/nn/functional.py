@@ -58,6 +58,12 @@ def sigmoid(input):
     return engine.sigmoid(input)
 
 
+def silu(input, inplace=False):
+    r""":math:`\text{SiLU}(x) = x \cdot \sigma(x)`, elementwise."""
+    _no_inplace("silu", inplace)
+    return engine.silu(input)
+
+
 def tanh(input):
     r""":math:`\tanh(x)`, elementwise."""
     return engine.tanh(input)

@@ -3,7 +3,8 @@ one dispatch, and its backward in one more (PyTorch's composite takes about twen
 
 `engine.nn.functional.cross_entropy` calls it (as `engine._cross_entropy`) for logits
 (N, C) with class-index targets, no class weights and no label smoothing; every other
-case goes through the composite written with public ops.
+case goes through the composite written with public ops. Under create_graph=True the
+backward is the same formula written with differentiable ops, so it has a graph.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from ..backend import get_device
 from ..backend.kernel import Kernel, read, write
 from ..dtypes import float32, int32
 from ..tensor import Tensor
+from .creation import arange
+from .reduction import softmax
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -94,8 +97,8 @@ def cross_entropy(
     )
 
     def grad_fn(g, o):
-        if autograd.is_grad_enabled():
-            raise NotImplementedError("higher-order gradients through the fused cross_entropy")
+        if autograd.is_grad_enabled():  # create_graph: a gradient that is differentiable
+            return _composite_grad(input, target, ignore_index, reduction, g), None
         grad = Tensor._empty((rows, classes), float32)
         CROSS_ENTROPY_BACKWARD(
             threads=rows * classes,
@@ -110,3 +113,15 @@ def cross_entropy(
         return grad, None
 
     return autograd.record(loss, "NllLossBackward0", (input, target), grad_fn)
+
+
+def _composite_grad(input, target, ignore_index, reduction, g):
+    """d loss / d input written with differentiable ops (so it has a graph): for row i with
+    a counted label t_i, g_i * (softmax(x_i) - onehot(t_i)), divided by the count for 'mean'.
+    The same formula as cross_entropy_backward.wgsl."""
+    counted = (target != ignore_index).float().unsqueeze(1)
+    onehot = (arange(input.shape[1], dtype=int32).unsqueeze(0) == target.unsqueeze(1)).float()
+    grad = (softmax(input, 1) - onehot) * counted
+    if reduction == "none":
+        return grad * g.unsqueeze(1)
+    return grad * (g / counted.sum() if reduction == "mean" else g)

@@ -1,17 +1,21 @@
 """Elementwise ops with PyTorch broadcasting and type promotion, each beside its backward.
 
-A unary op is one table row: its WGSL expression (`x0` is the input) and the WGSL
-expression of its backward (`x0` is the incoming gradient, `x1` the saved input or
-output), so a forward and its derivative are read together. Binary and ternary ops
-follow as small functions. Every backward is a single fused dispatch.
+Forwards and derivatives are formulas (engine/ops/expr.py): Python functions of their
+operands, written once. A unary op is one table row, its forward `f(x)` beside its
+derivative `f(grad, input, output)`; binary and ternary ops follow as small functions.
+`derivative` evaluates a rule: as one fused kernel in a plain backward pass, or with
+differentiable tensor ops under create_graph=True, so that gradients of gradients exist.
 """
 
 from __future__ import annotations
+
+import math
 
 from .. import autograd
 from ..backend.kernel import convert
 from ..dtypes import bool_, category_of_scalar, float32, int32, promote
 from ..tensor import Tensor
+from . import expr as ex
 from .launch import elementwise
 from .reduction import sum_to
 
@@ -59,9 +63,6 @@ fn sigmoid_(x: f32) -> f32 {
 }
 """
 
-_ZERO = {"f32": "0.0", "i32": "0i", "u32": "0u"}
-_ONE = {"f32": "1.0", "i32": "1i", "u32": "1u"}
-
 
 def _category(x) -> int:
     return x.dtype.category if isinstance(x, Tensor) else category_of_scalar(x)
@@ -83,100 +84,100 @@ def map_(expr, operands, compute, out_dtype, out=None):
     )
 
 
-def _backward_map(expr, *operands):
-    """One fused float32 kernel for a backward expression.
+def _kinds(operands) -> tuple:
+    return tuple(
+        ["bool" if isinstance(x, Tensor) and x.dtype is bool_ else "value" for x in operands]
+    )
 
-    A fused kernel is not differentiable itself: under create_graph (gradients of
-    gradients) an op needs a composite backward, or it says it has none.
+
+def formula_map(formula, operands, compute, out_dtype, out=None):
+    """Dispatch the formula `formula(*operands)` (see expr), computed in dtype `compute`."""
+    text, used, _ = ex.wgsl(formula, _kinds(operands), compute.wgsl)
+    if out is not None:
+        text = convert(text, compute.wgsl, out.dtype.wgsl)
+    return map_(text, [operands[k] for k in used], compute, out_dtype, out=out)
+
+
+def derivative(rule, *operands):
+    """The derivative formula `rule` (see expr) at `operands`: the one source of a backward.
+
+    Under create_graph (gradients recorded and an operand requires one) it is evaluated
+    with differentiable tensor ops, so that the gradient has a graph; otherwise as one
+    fused float32 kernel (or no kernel at all when it returns an operand unchanged).
     """
     if autograd.is_grad_enabled() and any(_needs(x) for x in operands):
-        raise NotImplementedError(
-            f"higher-order gradients (create_graph=True) through the backward `{expr}`"
-        )
-    return map_(expr, operands, float32, float32)
+        return rule(*operands)
+    text, used, same = ex.wgsl(rule, _kinds(operands))
+    if same is not None and isinstance(operands[same], Tensor):
+        if operands[same].dtype is float32:
+            return operands[same]
+    return map_(text, [operands[k] for k in used], float32, float32)
 
 
 # ---- unary -------------------------------------------------------------------------
-# name: (forward, backward or None if not differentiable, saved for backward, float only)
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _silu_grad(g, x, out):
+    s = ex.sigmoid(x)
+    return g * s * (1.0 + x * (1.0 - s))
+
+
+# name: (forward f(x), derivative f(grad, input, output) or None, float only)
 UNARY = {
-    "neg": ("-x0", "-x0", None, False),
-    "abs": ("abs(x0)", "x0 * sign(x1)", "input", False),
-    "exp": ("exp(x0)", "x0 * x1", "output", True),
-    "exp2": ("exp2(x0)", "x0 * x1 * 0.6931471805599453", "output", True),
-    "expm1": ("expm1_(x0)", "x0 * (x1 + 1.0)", "output", True),
-    "log": ("log(x0)", "x0 / x1", "input", True),
-    "log2": ("log2(x0)", "x0 / (x1 * 0.6931471805599453)", "input", True),
-    "log10": ("log(x0) * 0.4342944819032518", "x0 / (x1 * 2.302585092994046)", "input", True),
-    "log1p": ("log1p_(x0)", "x0 / (1.0 + x1)", "input", True),
-    "sqrt": ("sqrt(x0)", "x0 * 0.5 / x1", "output", True),
-    "rsqrt": ("inverseSqrt(x0)", "-0.5 * x0 * x1 * x1 * x1", "output", True),
-    "reciprocal": ("1.0 / x0", "-x0 * x1 * x1", "output", True),
-    "square": ("x0 * x0", "2.0 * x0 * x1", "input", False),
-    "sin": ("sin(x0)", "x0 * cos(x1)", "input", True),
-    "cos": ("cos(x0)", "-x0 * sin(x1)", "input", True),
-    "tanh": ("tanh_(x0)", "x0 * (1.0 - x1 * x1)", "output", True),
-    "sigmoid": ("sigmoid_(x0)", "x0 * x1 * (1.0 - x1)", "output", True),
-    "relu": ("max(x0, {zero})", "select(0.0, x0, x1 > 0.0)", "output", False),
-    "silu": (
-        "x0 * sigmoid_(x0)",
-        "x0 * sigmoid_(x1) * (1.0 + x1 * (1.0 - sigmoid_(x1)))",
-        "input",
-        True,
-    ),
-    "erf": ("erf_(x0)", "x0 * 1.1283791670955126 * exp(-x1 * x1)", "input", True),
-    "sign": ("sign(x0)", None, None, False),
-    "floor": ("floor(x0)", None, None, False),
-    "ceil": ("ceil(x0)", None, None, False),
-    "round": ("round(x0)", None, None, False),
-    "trunc": ("trunc(x0)", None, None, False),
-    "frac": ("fract(x0)", "x0", None, True),
+    "neg": (lambda x: -x, lambda g, x, out: -g, False),
+    "abs": (lambda x: ex.abs_(x), lambda g, x, out: g * ex.sign(x), False),
+    "exp": (lambda x: ex.exp(x), lambda g, x, out: g * out, True),
+    "exp2": (lambda x: ex.exp2(x), lambda g, x, out: g * out * LN2, True),
+    "expm1": (lambda x: ex.expm1(x), lambda g, x, out: g * (out + 1.0), True),
+    "log": (lambda x: ex.log(x), lambda g, x, out: g / x, True),
+    "log2": (lambda x: ex.log2(x), lambda g, x, out: g / (x * LN2), True),
+    "log10": (lambda x: ex.log(x) * (1.0 / LN10), lambda g, x, out: g / (x * LN10), True),
+    "log1p": (lambda x: ex.log1p(x), lambda g, x, out: g / (1.0 + x), True),
+    "sqrt": (lambda x: ex.sqrt(x), lambda g, x, out: g * 0.5 / out, True),
+    "rsqrt": (lambda x: ex.rsqrt(x), lambda g, x, out: -0.5 * g * out * out * out, True),
+    "reciprocal": (lambda x: 1.0 / x, lambda g, x, out: -g * out * out, True),
+    "square": (lambda x: x * x, lambda g, x, out: 2.0 * g * x, False),
+    "sin": (lambda x: ex.sin(x), lambda g, x, out: g * ex.cos(x), True),
+    "cos": (lambda x: ex.cos(x), lambda g, x, out: -g * ex.sin(x), True),
+    "tanh": (lambda x: ex.tanh(x), lambda g, x, out: g * (1.0 - out * out), True),
+    "sigmoid": (lambda x: ex.sigmoid(x), lambda g, x, out: g * out * (1.0 - out), True),
+    "relu": (lambda x: ex.maximum(x, 0), lambda g, x, out: ex.where(out > 0.0, g, 0.0), False),
+    "silu": (lambda x: x * ex.sigmoid(x), _silu_grad, True),
+    "erf": (lambda x: ex.erf(x), lambda g, x, out: g * TWO_OVER_SQRT_PI * ex.exp(-x * x), True),
+    "sign": (lambda x: ex.sign(x), None, False),
+    "floor": (lambda x: ex.floor(x), None, False),
+    "ceil": (lambda x: ex.ceil(x), None, False),
+    "round": (lambda x: ex.round_(x), None, False),
+    "trunc": (lambda x: ex.trunc(x), None, False),
+    "frac": (lambda x: x - ex.trunc(x), lambda g, x, out: g, True),
 }
 _INT_IDENTITY = ("floor", "ceil", "round", "trunc")
-
-# Backward rules written with differentiable tensor ops, used under create_graph=True so
-# that gradients of gradients exist: f(grad, input, output) -> input gradient.
-HIGHER_ORDER = {
-    "neg": lambda g, x, o: -g,
-    "abs": lambda g, x, o: g * x.sign(),
-    "exp": lambda g, x, o: g * o,
-    "log": lambda g, x, o: g / x,
-    "sqrt": lambda g, x, o: g * 0.5 / o,
-    "square": lambda g, x, o: g * 2.0 * x,
-    "reciprocal": lambda g, x, o: -g * o * o,
-    "sin": lambda g, x, o: g * x.cos(),
-    "cos": lambda g, x, o: -g * x.sin(),
-    "tanh": lambda g, x, o: g * (1.0 - o * o),
-    "sigmoid": lambda g, x, o: g * o * (1.0 - o),
-    "relu": lambda g, x, o: g * (o > 0).float(),
-}
 
 
 def unary(name: str, x: Tensor, out: Tensor | None = None) -> Tensor:
     """Apply the UNARY op `name` to `x` (into `out` when given) and record its backward."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    forward, backward, saved, float_only = UNARY[name]
+    forward, rule, float_only = UNARY[name]
     if x.dtype is bool_ and name in ("neg", "sign"):
         raise RuntimeError(f"{name}(): not supported for bool tensors")
     compute = float32 if float_only or x.dtype is bool_ else x.dtype
     if not float_only and x.dtype is int32 and name in _INT_IDENTITY:
-        forward = "x0"
-    expr = forward.format(zero=_ZERO[compute.wgsl])
-    if out is not None:
-        expr = convert(expr, compute.wgsl, out.dtype.wgsl)
-    result = map_(expr, [x], compute, compute if out is None else out.dtype, out=out)
-    if backward is not None:
-
-        def grad_fn(g, output):
-            if autograd.is_grad_enabled() and name in HIGHER_ORDER:
-                return (HIGHER_ORDER[name](g, x, output),)
-            other = x if saved == "input" else output
-            return (
-                _backward_map(backward, g) if saved is None else _backward_map(backward, g, other),
-            )
-
-        autograd.record(result, name.capitalize() + "Backward0", (x,), grad_fn)
+        forward = _identity
+    result = formula_map(forward, [x], compute, compute if out is None else out.dtype, out=out)
+    if rule is not None:
+        autograd.record(
+            result, name.capitalize() + "Backward0", (x,), lambda g, o: (derivative(rule, g, x, o),)
+        )
     return result
+
+
+def _identity(x):
+    return x
 
 
 def _make_unary(name):
@@ -184,45 +185,66 @@ def _make_unary(name):
         return unary(name, input, out=out)
 
     op.__name__ = name
-    op.__doc__ = f"Elementwise {name}: `{UNARY[name][0].format(zero='0')}` with x0 = input."
+    text = ex.wgsl(UNARY[name][0], ("value",))[0]
+    op.__doc__ = f"Elementwise {name}: `{text}` with x0 = input."
     return op
 
 
 for _name in UNARY:
     globals()[_name] = _make_unary(_name)
 
+SQRT1_2 = math.sqrt(0.5)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + ex.erf(x * SQRT1_2))
+
+
+def _gelu_grad(g, x):
+    return g * (0.5 * (1.0 + ex.erf(x * SQRT1_2)) + x * INV_SQRT_2PI * ex.exp(-0.5 * x * x))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1.0 + ex.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+
+
+def _gelu_tanh_grad(g, x):
+    t = ex.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    inner_grad = SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+    return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner_grad)
+
+
+_GELU = {"none": (_gelu, _gelu_grad), "tanh": (_gelu_tanh, _gelu_tanh_grad)}
+
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU: x * Phi(x) (approximate='tanh': the tanh formula)."""
-    if approximate == "none":
-        fwd = "0.5 * x0 * (1.0 + erf_(x0 * 0.7071067811865476))"
-        bwd = (
-            "x0 * (0.5 * (1.0 + erf_(x1 * 0.7071067811865476))"
-            " + x1 * 0.3989422804014327 * exp(-0.5 * x1 * x1))"
-        )
-    elif approximate == "tanh":
-        inner = "0.7978845608028654 * (x{i} + 0.044715 * x{i} * x{i} * x{i})"
-        fwd = f"0.5 * x0 * (1.0 + tanh_({inner.format(i=0)}))"
-        t = f"tanh_({inner.format(i=1)})"
-        bwd = (
-            f"x0 * (0.5 * (1.0 + {t}) + 0.5 * x1 * (1.0 - {t} * {t})"
-            " * 0.7978845608028654 * (1.0 + 0.134145 * x1 * x1))"
-        )
-    else:
+    if approximate not in _GELU:
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
-    out = map_(fwd, [input], float32, float32)
+    forward, rule = _GELU[approximate]
+    out = formula_map(forward, [input], float32, float32)
     return autograd.record(
-        out, "GeluBackward0", (input,), lambda g, o: (_backward_map(bwd, g, input),)
+        out, "GeluBackward0", (input,), lambda g, o: (derivative(rule, g, input),)
     )
 
 
+def _leaky_relu(x, slope):
+    return ex.where(x > 0.0, x, x * slope)
+
+
+def _leaky_relu_grad(g, x, slope):
+    return ex.where(x > 0.0, g, g * slope)
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    out = map_("select(x0 * x1, x0, x0 > 0.0)", [input, negative_slope], float32, float32)
+    out = formula_map(_leaky_relu, [input, negative_slope], float32, float32)
     return autograd.record(
         out,
         "LeakyReluBackward0",
         (input,),
-        lambda g, o: (_backward_map("select(x0 * x2, x0, x1 > 0.0)", g, input, negative_slope),),
+        lambda g, o: (derivative(_leaky_relu_grad, g, input, negative_slope),),
     )
 
 
@@ -240,17 +262,50 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
 
 clip = clamp
 
+# fn: (forward, derivative) of clamping to one scalar bound (max: from below)
+_CLAMP = {
+    "max": (lambda x, bound: ex.maximum(x, bound), lambda g, x, b: ex.where(x >= b, g, 0.0)),
+    "min": (lambda x, bound: ex.minimum(x, bound), lambda g, x, b: ex.where(x <= b, g, 0.0)),
+}
+
 
 def _clamp_scalar(x: Tensor, bound, fn: str) -> Tensor:
     dt = promote(x.dtype.category, category_of_scalar(bound))
-    out = map_(f"{fn}(x0, x1)", [x, bound], dt, dt)
-    cmp = ">=" if fn == "max" else "<="
+    forward, rule = _CLAMP[fn]
+    out = formula_map(forward, [x, bound], dt, dt)
     return autograd.record(
-        out,
-        "ClampBackward1",
-        (x,),
-        lambda g, o: (_backward_map(f"select(0.0, x0, x1 {cmp} x2)", g, x, bound),),
+        out, "ClampBackward1", (x,), lambda g, o: (derivative(rule, g, x, bound),)
     )
+
+
+# exponents with a cheaper forward than pow_
+_POW_SPECIAL = {
+    1: lambda x, e: x,
+    2: lambda x, e: x * x,
+    3: lambda x, e: x * x * x,
+    0.5: lambda x, e: ex.sqrt(x),
+    -1: lambda x, e: 1.0 / x,
+}
+
+
+def _pow(x, e):
+    return ex.pow_(x, e)
+
+
+def _int_pow(x, e):
+    return ex.i32(ex.round_(ex.pow_(ex.f32(x), ex.f32(e))))
+
+
+def _pow_grad(g, x, e):  # d x^e / d x
+    return g * e * ex.pow_(x, e - 1.0)
+
+
+def _pow_exponent_grad(g, x, e, out):  # d x^e / d e, 0 at x == 0 (0^e is 0 or 1 there)
+    return ex.where((x == 0.0) & (e >= 0.0), 0.0, g * out * ex.log(x))
+
+
+def _rpow_grad(g, out, base):  # d base^e / d e
+    return g * out * ex.log(base)
 
 
 def pow(input, exponent) -> Tensor:
@@ -258,38 +313,25 @@ def pow(input, exponent) -> Tensor:
     if not isinstance(input, Tensor):
         return _rpow(input, exponent)
     if not isinstance(exponent, Tensor):
-        special = {1: "x0", 2: "x0 * x0", 3: "x0 * x0 * x0", 0.5: "sqrt(x0)", -1: "1.0 / x0"}
+        forward = _POW_SPECIAL.get(exponent, _pow)
         if input.dtype is not float32 and isinstance(exponent, int) and exponent >= 0:
-            out = map_(
-                special.get(exponent, "pow_(x0, f32(x1))").replace("1.0", "1i"),
-                [input, exponent],
-                int32,
-                int32,
-            )
-            return out
-        out = map_(special.get(exponent, "pow_(x0, x1)"), [input, exponent], float32, float32)
-
-        def grad_fn(g, o):
-            if autograd.is_grad_enabled():  # create_graph: stay differentiable
-                return (g * exponent * pow(input, exponent - 1),)
-            return (_backward_map("x0 * x2 * pow_(x1, x2 - 1.0)", g, input, float(exponent)),)
-
-        return autograd.record(out, "PowBackward0", (input,), grad_fn)
-    out = map_("pow_(x0, x1)", [input, exponent], float32, float32)
+            forward = _POW_SPECIAL.get(exponent, _int_pow)
+            return formula_map(forward, [input, exponent], int32, int32)
+        out = formula_map(forward, [input, exponent], float32, float32)
+        e = float(exponent)
+        return autograd.record(
+            out, "PowBackward0", (input,), lambda g, o: (derivative(_pow_grad, g, input, e),)
+        )
+    out = formula_map(_pow, [input, exponent], float32, float32)
 
     def grad_fn(g, o):
         ga = (
-            sum_to(_backward_map("x0 * x2 * pow_(x1, x2 - 1.0)", g, input, exponent), input.shape)
+            sum_to(derivative(_pow_grad, g, input, exponent), input.shape)
             if _needs(input)
             else None
         )
         gb = (
-            sum_to(
-                _backward_map(
-                    "select(x0 * x1 * log(x2), 0.0, x2 == 0.0 && x3 >= 0.0)", g, o, input, exponent
-                ),
-                exponent.shape,
-            )
+            sum_to(derivative(_pow_exponent_grad, g, input, exponent, o), exponent.shape)
             if _needs(exponent)
             else None
         )
@@ -299,12 +341,10 @@ def pow(input, exponent) -> Tensor:
 
 
 def _rpow(base, exponent: Tensor) -> Tensor:
-    out = map_("pow_(x0, x1)", [base, exponent], float32, float32)
+    out = formula_map(_pow, [base, exponent], float32, float32)
+    base = float(base)
     return autograd.record(
-        out,
-        "PowBackward2",
-        (exponent,),
-        lambda g, o: (_backward_map("x0 * x1 * log(x2)", g, o, float(base)),),
+        out, "PowBackward2", (exponent,), lambda g, o: (derivative(_rpow_grad, g, o, base),)
     )
 
 
@@ -387,7 +427,7 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     if rounding_mode == "trunc":
         dt = _binary_dtype("div", input, other)
         if dt is float32:
-            return _result("div", "trunc(x0 / x1)", input, other, dt, dt, out)
+            return _result("div", _wgsl(lambda a, b: ex.trunc(a / b)), input, other, dt, dt, out)
         return _result("div", "x0 / x1", input, other, dt, dt, out)
     if rounding_mode is not None:
         raise ValueError(
@@ -398,9 +438,9 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     result = _result("div", "x0 / x1", input, other, float32, float32, out)
 
     def grad_fn(g, o):
-        ga = sum_to(g / other, input.shape) if _needs(input) else None
+        ga = sum_to(derivative(_div_grad, g, other), input.shape) if _needs(input) else None
         gb = (
-            sum_to(_backward_map("-x0 * x1 / x2", g, o, other), other.shape)
+            sum_to(derivative(_div_divisor_grad, g, other, o), other.shape)
             if _needs(other)
             else None
         )
@@ -409,61 +449,103 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     return autograd.record(result, "DivBackward0", (input, other), grad_fn)
 
 
+def _div_grad(g, b):
+    return g / b
+
+
+def _div_divisor_grad(g, b, out):  # d (a / b) / d b = -a / b^2
+    return -g * out / b
+
+
 true_divide = divide = div
 multiply = mul
 subtract = sub
 
 
+def _wgsl(formula) -> str:
+    """The WGSL of a float formula of x0, x1, ... (see expr)."""
+    return ex.wgsl(formula, ("value",) * formula.__code__.co_argcount)[0]
+
+
 def floor_divide(input, other) -> Tensor:
     dt = _binary_dtype("floor_divide", input, other)
     if dt is float32:
-        return map_("floor(x0 / x1)", [input, other], dt, dt)
+        return formula_map(lambda a, b: ex.floor(a / b), [input, other], dt, dt)
     expr = "select(x0 / x1, x0 / x1 - 1i, (x0 % x1 != 0i) && ((x0 < 0i) != (x1 < 0i)))"
     return map_(expr, [input, other], int32, int32)
+
+
+def _modulus(name, input, other) -> Tensor:
+    """input - rounding(input / other) * other for float operands, with its backward."""
+    forward, rule = _MODULUS[name]
+    out = formula_map(forward, [input, other], float32, float32)
+
+    def grad_fn(g, o):
+        return (
+            sum_to(g, input.shape) if _needs(input) else None,
+            sum_to(derivative(rule, g, input, other), other.shape) if _needs(other) else None,
+        )
+
+    return autograd.record(out, name.capitalize() + "Backward0", (input, other), grad_fn)
+
+
+# name: (forward, d/d other), the rounding being piecewise constant
+_MODULUS = {
+    "remainder": (lambda a, b: a - ex.floor(a / b) * b, lambda g, a, b: -g * ex.floor(a / b)),
+    "fmod": (lambda a, b: a - ex.trunc(a / b) * b, lambda g, a, b: -g * ex.trunc(a / b)),
+}
 
 
 def remainder(input, other) -> Tensor:
     """Python-style modulus: the result has the sign of `other`."""
     dt = _binary_dtype("remainder", input, other)
     if dt is float32:
-        out = map_("x0 - floor(x0 / x1) * x1", [input, other], dt, dt)
-        return autograd.record(
-            out,
-            "RemainderBackward0",
-            (input,),
-            lambda g, o: (sum_to(g, input.shape),) if isinstance(input, Tensor) else (None,),
-        )
+        return _modulus("remainder", input, other)
     expr = "select(x0 % x1, x0 % x1 + x1, (x0 % x1 != 0i) && ((x0 % x1 < 0i) != (x1 < 0i)))"
     return map_(expr, [input, other], int32, int32)
 
 
 def fmod(input, other) -> Tensor:
+    """C-style modulus: the result has the sign of `input`."""
     dt = _binary_dtype("fmod", input, other)
-    return map_("x0 - trunc(x0 / x1) * x1" if dt is float32 else "x0 % x1", [input, other], dt, dt)
+    if dt is float32:
+        return _modulus("fmod", input, other)
+    return map_("x0 % x1", [input, other], dt, dt)
 
 
-def _extremum(name, fn, input, other):
+def _extremum(name, input, other):
     dt = _binary_dtype(name, input, other)
-    out = map_(f"{fn}(x0, x1)", [input, other], dt, dt)
-    cmp = ">" if fn == "max" else "<"
+    forward, rule = _EXTREMA[name]
+    out = formula_map(forward, [input, other], dt, dt)
 
     def grad_fn(g, o):
-        # ties share the gradient equally, as in PyTorch
-        mine = f"select(select(0.0, 0.5 * x0, x1 == x2), x0, x1 {cmp} x2)"
         return (
-            sum_to(_backward_map(mine, g, input, other), input.shape) if _needs(input) else None,
-            sum_to(_backward_map(mine, g, other, input), other.shape) if _needs(other) else None,
+            sum_to(derivative(rule, g, input, other), input.shape) if _needs(input) else None,
+            sum_to(derivative(rule, g, other, input), other.shape) if _needs(other) else None,
         )
 
     return autograd.record(out, name.capitalize() + "Backward0", (input, other), grad_fn)
 
 
+# name: (forward, d/da of f(a, b)): ties share the gradient equally, as in PyTorch
+_EXTREMA = {
+    "maximum": (
+        lambda a, b: ex.maximum(a, b),
+        lambda g, a, b: ex.where(a > b, g, ex.where(a == b, 0.5 * g, 0.0)),
+    ),
+    "minimum": (
+        lambda a, b: ex.minimum(a, b),
+        lambda g, a, b: ex.where(a < b, g, ex.where(a == b, 0.5 * g, 0.0)),
+    ),
+}
+
+
 def maximum(input, other) -> Tensor:
-    return _extremum("maximum", "max", input, other)
+    return _extremum("maximum", input, other)
 
 
 def minimum(input, other) -> Tensor:
-    return _extremum("minimum", "min", input, other)
+    return _extremum("minimum", input, other)
 
 
 def _compare(name, op, input, other):
@@ -572,15 +654,23 @@ def where(condition, input=None, other=None) -> Tensor:
     def grad_fn(g, o):
         return (
             None,
-            sum_to(_backward_map("select(0.0, x0, x1 != 0.0)", g, condition.float()), input.shape)
+            sum_to(derivative(_where_true_grad, g, condition), input.shape)
             if _needs(input)
             else None,
-            sum_to(_backward_map("select(x0, 0.0, x1 != 0.0)", g, condition.float()), other.shape)
+            sum_to(derivative(_where_false_grad, g, condition), other.shape)
             if _needs(other)
             else None,
         )
 
     return autograd.record(out, "WhereBackward0", (condition, input, other), grad_fn)
+
+
+def _where_true_grad(g, condition):
+    return ex.where(condition, g, 0.0)
+
+
+def _where_false_grad(g, condition):
+    return ex.where(condition, 0.0, g)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -606,61 +696,71 @@ def _scalar_as(value, dt):
     return float(value) if dt is float32 else (int(value) if dt is int32 else bool(value))
 
 
-def lerp(input, end, weight, *, out=None) -> Tensor:
-    """input + weight * (end - input), fused into one kernel."""
-    out = map_("x0 + x2 * (x1 - x0)", [input, end, weight], float32, float32, out=out)
+def _ternary(name, formula, rules, operands, out=None) -> Tensor:
+    """An op of three or four operands fused into one kernel; `rules[k]` is (the derivative
+    for operand k, the indices of the operands it takes after the incoming gradient)."""
+    result = formula_map(formula, operands, float32, float32, out=out)
 
     def grad_fn(g, o):
-        return (
-            sum_to(_backward_map("x0 * (1.0 - x1)", g, weight), input.shape)
-            if _needs(input)
-            else None,
-            sum_to(_backward_map("x0 * x1", g, weight), end.shape) if _needs(end) else None,
-            sum_to(_backward_map("x0 * (x2 - x1)", g, input, end), weight.shape)
-            if _needs(weight)
-            else None,
-        )
+        grads = []
+        for x, (rule, args) in zip(operands, rules, strict=False):
+            if not _needs(x):
+                grads.append(None)
+            else:
+                grads.append(sum_to(derivative(rule, g, *(operands[k] for k in args)), x.shape))
+        return tuple(grads)
 
-    return autograd.record(out, "LerpBackward0", (input, end, weight), grad_fn)
+    return autograd.record(result, name, tuple(operands[: len(rules)]), grad_fn)
+
+
+def lerp(input, end, weight, *, out=None) -> Tensor:
+    """input + weight * (end - input), fused into one kernel."""
+    return _ternary("LerpBackward0", _lerp, _LERP_GRADS, [input, end, weight], out)
+
+
+def _lerp(a, b, w):
+    return a + w * (b - a)
+
+
+_LERP_GRADS = (
+    (lambda g, w: g * (1.0 - w), (2,)),
+    (lambda g, w: g * w, (2,)),
+    (lambda g, a, b: g * (b - a), (0, 1)),
+)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     """input + value * tensor1 * tensor2, fused into one kernel."""
-    out = map_("x0 + x3 * x1 * x2", [input, tensor1, tensor2, value], float32, float32, out=out)
+    operands = [input, tensor1, tensor2, value]
+    return _ternary("AddcmulBackward0", _addcmul, _ADDCMUL_GRADS, operands, out)
 
-    def grad_fn(g, o):
-        return (
-            sum_to(g, input.shape) if _needs(input) else None,
-            sum_to(_backward_map("x0 * x1 * x2", g, tensor2, value), tensor1.shape)
-            if _needs(tensor1)
-            else None,
-            sum_to(_backward_map("x0 * x1 * x2", g, tensor1, value), tensor2.shape)
-            if _needs(tensor2)
-            else None,
-        )
 
-    return autograd.record(out, "AddcmulBackward0", (input, tensor1, tensor2), grad_fn)
+def _addcmul(a, t1, t2, v):
+    return a + v * t1 * t2
+
+
+_ADDCMUL_GRADS = (
+    (lambda g: g, ()),
+    (lambda g, t2, v: g * t2 * v, (2, 3)),
+    (lambda g, t1, v: g * t1 * v, (1, 3)),
+)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     """input + value * tensor1 / tensor2, fused into one kernel."""
-    out = map_("x0 + x3 * x1 / x2", [input, tensor1, tensor2, value], float32, float32, out=out)
+    operands = [input, tensor1, tensor2, value]
+    return _ternary("AddcdivBackward0", _addcdiv, _ADDCDIV_GRADS, operands, out)
 
-    def grad_fn(g, o):
-        return (
-            sum_to(g, input.shape) if _needs(input) else None,
-            sum_to(_backward_map("x0 * x2 / x1", g, tensor2, value), tensor1.shape)
-            if _needs(tensor1)
-            else None,
-            sum_to(
-                _backward_map("-x0 * x3 * x1 / (x2 * x2)", g, tensor1, tensor2, value),
-                tensor2.shape,
-            )
-            if _needs(tensor2)
-            else None,
-        )
 
-    return autograd.record(out, "AddcdivBackward0", (input, tensor1, tensor2), grad_fn)
+def _addcdiv(a, t1, t2, v):
+    return a + v * t1 / t2
+
+
+_ADDCDIV_GRADS = (
+    (lambda g: g, ()),
+    (lambda g, t2, v: g * v / t2, (2, 3)),
+    (lambda g, t1, t2, v: -g * v * t1 / (t2 * t2), (1, 2, 3)),
+)
 
 
 # ---- type conversion and copies ------------------------------------------------------

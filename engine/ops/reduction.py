@@ -1,7 +1,9 @@
 """Reductions over any set of dims (sum, mean, max, ...) and softmax, with backward rules.
 
 All of them go through `launch.reduce`, one kernel that walks the reduced dims of a
-strided view; composites (var, std, logsumexp, norm) are written once on top.
+strided view; composites (var, std, norm) are written once on top. Elementwise steps
+(softmax's map, the backward rules) are formulas (see expr): one fused kernel each in a
+plain backward pass, differentiable tensor ops under create_graph=True.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections import namedtuple
 from .. import autograd
 from ..dtypes import bool_, float32, int32
 from ..tensor import Tensor
-from .launch import elementwise, reduce
+from . import expr as ex
+from .launch import reduce
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -23,6 +26,18 @@ def _dims(input: Tensor, dim) -> list:
     if isinstance(dim, int):
         return [input._wrap_dim(dim)]
     return [input._wrap_dim(d) for d in dim]
+
+
+def _derivative(rule, *operands):
+    from .pointwise import derivative
+
+    return derivative(rule, *operands)
+
+
+def _formula_map(formula, operands):
+    from .pointwise import formula_map
+
+    return formula_map(formula, operands, float32, float32)
 
 
 def _expand_back(g: Tensor, input: Tensor, dims, keepdim: bool) -> Tensor:
@@ -77,15 +92,16 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     for d in dims:
         count *= input.shape[d]
 
+    scale = 1.0 / builtins.max(count, 1)
+
     def grad_fn(g, o):
-        expanded = _expand_back(g, input, dims, keepdim)
-        return (
-            elementwise(
-                "x0 * x1", [expanded, 1.0 / builtins.max(count, 1)], ["f32", "f32"], float32
-            ),
-        )
+        return (_derivative(_scaled, _expand_back(g, input, dims, keepdim), scale),)
 
     return autograd.record(out, "MeanBackward1", (input,), grad_fn)
+
+
+def _scaled(g, scale):
+    return g * scale
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -143,12 +159,16 @@ def _amax_amin(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     out = reduce(op, input, dims, keepdim, input.dtype)
 
     def grad_fn(g, o):
-        # ties share the gradient equally
-        mask = (input == _expand_back(o, input, dims, keepdim)).float()
-        count = sum(mask, dims, keepdim=True)
-        return (mask * _expand_back(g, input, dims, keepdim) / count.expand(input.shape),)
+        o_full = _expand_back(o, input, dims, keepdim)
+        count = sum(input == o_full, dims, keepdim=True)  # ties share the gradient equally
+        g_full = _expand_back(g, input, dims, keepdim)
+        return (_derivative(_extreme_grad, g_full, input, o_full, count),)
 
     return autograd.record(out, "A" + op + "Backward0", (input,), grad_fn)
+
+
+def _extreme_grad(g, x, out, count):
+    return ex.where(x == out, g / count, 0.0)
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False):
@@ -244,35 +264,54 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     out = reduce("logsumexp", input.float(), dims, keepdim, float32)
 
     def grad_fn(g, o):
-        # d/dx logsumexp = softmax(x) = exp(x - out)
         g_full = _expand_back(g, input, dims, keepdim)
         o_full = _expand_back(o, input, dims, keepdim)
-        return (g_full * (input - o_full).exp(),)
+        return (_derivative(_logsumexp_grad, g_full, input, o_full),)
 
     return autograd.record(out, "LogsumexpBackward0", (input,), grad_fn)
+
+
+def _logsumexp_grad(g, x, out):  # d/dx logsumexp = softmax(x) = exp(x - out)
+    return g * ex.exp(x - out)
 
 
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along `dim`: one reduction pass and one map."""
     d = input._wrap_dim(dim)
     shift, total = reduce("max_sumexp", input, [d], True, float32, with_index=True)
-    out = elementwise("exp(x0 - x1) / x2", [input, shift, total], ["f32"] * 3, float32)
+    out = _formula_map(_softmax, [input, shift, total])
 
     def grad_fn(g, o):
         dot = sum(g * o, d, keepdim=True)
-        return (elementwise("x1 * (x0 - x2)", [g, o, dot], ["f32"] * 3, float32),)
+        return (_derivative(_softmax_grad, g, o, dot),)
 
     return autograd.record(out, "SoftmaxBackward0", (input,), grad_fn)
+
+
+def _softmax(x, shift, total):
+    return ex.exp(x - shift) / total
+
+
+def _softmax_grad(g, out, dot):  # dot: sum(g * out) along the softmax's dim
+    return out * (g - dot)
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """x - max - log(sum(exp(x - max))) along `dim`: one reduction pass and one map."""
     d = input._wrap_dim(dim)
     shift, total = reduce("max_sumexp", input, [d], True, float32, with_index=True)
-    out = elementwise("x0 - x1 - log(x2)", [input, shift, total], ["f32"] * 3, float32)
+    out = _formula_map(_log_softmax, [input, shift, total])
 
     def grad_fn(g, o):
         g_sum = sum(g, d, keepdim=True)
-        return (elementwise("x0 - exp(x1) * x2", [g, o, g_sum], ["f32"] * 3, float32),)
+        return (_derivative(_log_softmax_grad, g, o, g_sum),)
 
     return autograd.record(out, "LogSoftmaxBackward0", (input,), grad_fn)
+
+
+def _log_softmax(x, shift, total):
+    return x - shift - ex.log(total)
+
+
+def _log_softmax_grad(g, out, g_sum):  # g_sum: sum(g) along the log_softmax's dim
+    return g - ex.exp(out) * g_sum

@@ -128,6 +128,23 @@ def test_second_order_gradient_with_create_graph():
     assert_close(x.grad, t.grad, rtol=1e-4)
 
 
+def test_autograd_grad_differentiates_only_what_leads_to_its_inputs():
+    def refusing(g, o):
+        raise AssertionError("a backward that leads to no input was run")
+
+    w = engine.tensor([1.0, 2.0], requires_grad=True)
+    hidden = engine.autograd.record(w * 1.0, "Refusing", (w,), refusing)
+    x = hidden * 3.0  # a non-leaf input: its own backward is not needed
+    y = (x * x).sum()
+    (gx,) = engine.autograd.grad(y, [x], retain_graph=True)
+    assert gx.tolist() == [6.0, 12.0]
+    z = engine.tensor([0.5, 0.5], requires_grad=True)
+    (gz,) = engine.autograd.grad((x * z).sum() + y, [z])
+    assert gz.tolist() == [3.0, 6.0]
+    with pytest.raises(AssertionError, match="leads to no input"):
+        y.backward()
+
+
 def test_grad_of_non_leaf_is_not_stored_and_leaf_grad_is_owned():
     x = engine.ones(3, requires_grad=True)
     y = x + 0

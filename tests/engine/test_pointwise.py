@@ -127,6 +127,19 @@ def test_pow_scalar_exponents():
     assert_close(to_engine(np.array([-2.0, -3.0], np.float32)) ** 2, np.array([4.0, 9.0]))
 
 
+def test_integer_pow_with_any_exponent():
+    a = np.array([[-3, 2, 0], [5, -1, 7]], np.int32)
+    for e in (0, 1, 2, 3, 4, 5):
+        result = to_engine(a) ** e
+        assert result.dtype == engine.int32
+        assert_close(result, torch.from_numpy(a) ** e)
+
+
+def test_frac_keeps_the_sign_of_its_input():
+    x = np.array([-2.75, -0.5, 0.0, 0.25, 3.5, -7.0], np.float32)
+    check_grads(engine.frac, torch.frac, x)
+
+
 def test_integer_arithmetic_and_promotion():
     a = np.array([[-7, 3], [8, -2]], np.int32)
     b = np.array([[2, -3], [3, 5]], np.int32)
@@ -146,6 +159,18 @@ def test_float_floor_divide_and_remainder():
     b = randn(4, 4, low=0.5) * np.sign(randn(4, 4))
     assert_close(to_engine(a) // to_engine(b), to_torch(a) // to_torch(b))
     assert_close(to_engine(a) % to_engine(b), to_torch(a) % to_torch(b), atol=1e-5)
+
+
+def test_float_remainder_and_fmod_gradients():
+    a = randn(4, 4) * 5
+    b = (randn(4, low=0.5) * np.sign(randn(4))).astype(np.float32)
+    for name in ("remainder", "fmod"):
+        check_grads(getattr(engine, name), getattr(torch, name), a, b, atol=1e-5)
+        check_grads(
+            lambda x, n=name: getattr(engine, n)(x, 1.5),
+            lambda x, n=name: getattr(torch, n)(x, 1.5),
+            a,
+        )
 
 
 def test_comparisons_and_logic():

@@ -1,0 +1,288 @@
+"""Elementwise formulas written once and evaluated two ways: as WGSL text or with tensors.
+
+A formula is a Python function of its operands built from arithmetic operators and the
+functions below, e.g. the derivative of sin, `lambda g, x, out: g * ex.cos(x)`. Called
+with `Expr` operands it builds the WGSL expression of one fused elementwise kernel
+(`wgsl`); called with Tensors every operator and function is the differentiable tensor
+op, so the result carries a graph (what create_graph=True needs). Backward rules are
+written this way (pointwise.derivative picks the evaluation), and so are forwards, so
+that every WGSL function name a kernel calls comes from the one table `WGSL`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..tensor import Tensor
+
+# A formula's function: the WGSL it calls (names ending in _ are pointwise.FUNCTIONS).
+WGSL = {
+    "abs": "abs",
+    "sign": "sign",
+    "floor": "floor",
+    "ceil": "ceil",
+    "round": "round",
+    "trunc": "trunc",
+    "exp": "exp",
+    "exp2": "exp2",
+    "expm1": "expm1_",
+    "log": "log",
+    "log2": "log2",
+    "log1p": "log1p_",
+    "sqrt": "sqrt",
+    "rsqrt": "inverseSqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tanh": "tanh_",
+    "sigmoid": "sigmoid_",
+    "erf": "erf_",
+    "pow": "pow_",
+    "maximum": "max",
+    "minimum": "min",
+    "where": "select",  # select(if_false, if_true, condition)
+    "f32": "f32",
+    "i32": "i32",
+}
+
+# Python numbers: the same functions on floats (constants such as log(base) in a rule).
+_PYTHON = {
+    "abs": abs,
+    "exp": math.exp,
+    "log": lambda v: math.log(v) if v > 0 else (-math.inf if v == 0 else math.nan),
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tanh": math.tanh,
+    "floor": math.floor,
+    "trunc": math.trunc,
+    "maximum": max,
+    "minimum": min,
+    "pow": lambda x, y: x**y,
+}
+
+
+class Expr:
+    """A node of a WGSL expression: an operand, a constant, an operator or a call."""
+
+    __slots__ = ("op", "args")
+
+    def __init__(self, op: str, args: tuple):
+        self.op = op
+        self.args = args
+
+    def _binary(self, op, other, reflected=False):
+        return Expr(op, (other, self) if reflected else (self, other))
+
+    def __add__(self, other):
+        return self._binary("+", other)
+
+    def __radd__(self, other):
+        return self._binary("+", other, True)
+
+    def __sub__(self, other):
+        return self._binary("-", other)
+
+    def __rsub__(self, other):
+        return self._binary("-", other, True)
+
+    def __mul__(self, other):
+        return self._binary("*", other)
+
+    def __rmul__(self, other):
+        return self._binary("*", other, True)
+
+    def __truediv__(self, other):
+        return self._binary("/", other)
+
+    def __rtruediv__(self, other):
+        return self._binary("/", other, True)
+
+    def __pow__(self, other):
+        return Expr("pow", (self, other))
+
+    def __rpow__(self, other):
+        return Expr("pow", (other, self))
+
+    def __neg__(self):
+        return Expr("neg", (self,))
+
+    def __abs__(self):
+        return Expr("abs", (self,))
+
+    def __lt__(self, other):
+        return self._binary("<", other)
+
+    def __le__(self, other):
+        return self._binary("<=", other)
+
+    def __gt__(self, other):
+        return self._binary(">", other)
+
+    def __ge__(self, other):
+        return self._binary(">=", other)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self._binary("==", other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self._binary("!=", other)
+
+    def __and__(self, other):
+        return self._binary("&", other)
+
+    def __or__(self, other):
+        return self._binary("|", other)
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError("a formula cannot branch on an operand's value: use where()")
+
+
+_BINARY = ("+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "&", "|")
+
+
+def _literal(value, wgsl_type: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if wgsl_type == "f32":
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"a formula's constant must be finite, got {value}")
+        text = repr(value)
+    else:
+        if value != int(value):
+            raise ValueError(f"the {wgsl_type} formula has the non-integer constant {value}")
+        text = f"{int(value)}{'u' if wgsl_type == 'u32' else 'i'}"
+    return f"({text})" if text.startswith("-") else text
+
+
+def _emit(node, wgsl_type: str, names: dict) -> str:
+    if not isinstance(node, Expr):
+        return _literal(node, wgsl_type)
+    op, args = node.op, node.args
+    if op == "operand":
+        return names[args[0]]
+    parts = [_emit(a, wgsl_type, names) for a in args]
+    if op in _BINARY:
+        return f"({parts[0]} {op} {parts[1]})"
+    if op == "neg":
+        return f"(-{parts[0]})"
+    if op == "where":
+        condition, if_true, if_false = parts
+        return f"select({if_false}, {if_true}, {condition})"
+    if op in ("f32", "i32"):  # a conversion: constants inside have the other type
+        return f"{op}({_emit(args[0], 'i32' if op == 'f32' else 'f32', names)})"
+    return f"{WGSL[op]}({', '.join(parts)})"
+
+
+def _operands(node, found: set):
+    if isinstance(node, Expr):
+        if node.op == "operand":
+            found.add(node.args[0])
+        else:
+            for a in node.args:
+                _operands(a, found)
+
+
+_compiled: dict = {}
+
+
+def wgsl(formula, kinds, wgsl_type: str = "f32"):
+    """(WGSL text, indices of the operands it reads, index of the operand it returns as is).
+
+    `kinds[k]` is "bool" for a boolean operand (read as 0.0 / 1.0, seen by the formula as
+    a condition) and "value" otherwise; operand k is called x<j> in the text, j its place
+    among the operands read. Formulas that hold no values (no closure, no defaults) are
+    built once: every value they need must be an operand.
+    """
+    key = (_identity(formula), tuple(kinds), wgsl_type)
+    hit = _compiled.get(key)
+    if hit is not None:
+        return hit
+    leaves = [Expr("operand", (k,)) for k in range(len(kinds))]
+    value = formula(*leaves)
+    found: set = set()
+    _operands(value, found)
+    used = sorted(found)
+    zero = _literal(0, wgsl_type)
+    names = {k: f"(x{j} != {zero})" if kinds[k] == "bool" else f"x{j}" for j, k in enumerate(used)}
+    same = next((k for k, leaf in enumerate(leaves) if value is leaf), None)
+    hit = (_emit(value, wgsl_type, names), tuple(used), same)
+    if key[0] is not None:
+        _compiled[key] = hit
+    return hit
+
+
+def _identity(formula):
+    """What makes a formula the same one again: its code, when it holds no values of its
+    own (a lambda written inside a function is a new object at every call), else None."""
+    code = getattr(formula, "__code__", None)
+    if code is None:
+        return formula  # a _Function
+    if formula.__closure__ is None and formula.__defaults__ is None:
+        return code, formula.__module__
+    return None
+
+
+def _pointwise():
+    from . import pointwise
+
+    return pointwise
+
+
+class _Function:
+    """A formula's function: an Expr call for Expr arguments, the pointwise op of the same
+    name for Tensors, the `_PYTHON` one for numbers."""
+
+    def __init__(self, name: str):
+        self.__name__ = name
+        self.__doc__ = f"{name} of an Expr (WGSL `{WGSL[name]}`), a Tensor or a number."
+
+    def __call__(self, *args):
+        if any(isinstance(a, Expr) for a in args):
+            return Expr(self.__name__, args)
+        if any(isinstance(a, Tensor) for a in args):
+            return getattr(_pointwise(), self.__name__)(*args)
+        return _PYTHON[self.__name__](*args)
+
+    def __repr__(self):
+        return f"<formula function {self.__name__}>"
+
+
+_function = _Function
+
+
+abs_ = _function("abs")
+sign = _function("sign")
+floor = _function("floor")
+ceil = _function("ceil")
+round_ = _function("round")
+trunc = _function("trunc")
+exp = _function("exp")
+exp2 = _function("exp2")
+expm1 = _function("expm1")
+log = _function("log")
+log2 = _function("log2")
+log1p = _function("log1p")
+sqrt = _function("sqrt")
+rsqrt = _function("rsqrt")
+sin = _function("sin")
+cos = _function("cos")
+tanh = _function("tanh")
+sigmoid = _function("sigmoid")
+erf = _function("erf")
+pow_ = _function("pow")
+maximum = _function("maximum")
+minimum = _function("minimum")
+f32 = _function("f32")
+i32 = _function("i32")
+
+
+def where(condition, if_true, if_false):
+    """`if_true` where `condition` holds, else `if_false` (WGSL select, or tensor where)."""
+    if any(isinstance(a, Expr) for a in (condition, if_true, if_false)):
+        return Expr("where", (condition, if_true, if_false))
+    if isinstance(condition, Tensor):
+        return _pointwise().where(condition, if_true, if_false)
+    return if_true if condition else if_false
