@@ -267,6 +267,28 @@ def grad(
     return result
 
 
+# ---- gradient helpers of the op families -----------------------------------------------
+
+
+def sum_to(g, shape):
+    """Sum `g` down to `shape`: the gradient of broadcasting from `shape` to g.shape."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    dims = list(range(lead)) + [
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    ]
+    return g.sum(dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
+
+
+def expand_reduced(g, input, dims, keepdim: bool):
+    """The gradient of `input` reduced over `dims`, viewed back to input's shape (no copy)."""
+    if not keepdim:
+        g = g.reshape([1 if d in dims else n for d, n in enumerate(input.shape)])
+    return g.expand(input.shape)
+
+
 def _check_grad(t, g):
     from .tensor import Tensor
 

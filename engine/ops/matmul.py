@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 
 from .. import autograd
+from ..autograd import sum_to
 from ..backend.kernel import Kernel, ceil_div, read, write
 from ..dtypes import float32
 from ..tensor import Tensor
 from .creation import fill_
 from .launch import broadcast_shapes, collapse
 from .movement import expand, reshape, squeeze, unsqueeze
-from .reduction import sum_to
 
 MATMUL = Kernel(
     "matmul",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 from .. import autograd
+from ..autograd import sum_to
 from ..tensor import Tensor, contiguous_strides
 from .pointwise import clone, copy_into
-from .reduction import sum_to
 
 
 def _shape_arg(shape) -> tuple:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 
 from .. import autograd
+from ..autograd import sum_to
 from ..backend.kernel import convert
 from ..dtypes import bool_, category_of_scalar, float32, int32, promote
 from ..tensor import Tensor
 from . import expr as ex
 from .launch import elementwise
-from .reduction import sum_to
 
 # WGSL helpers some expressions call
 FUNCTIONS = """

@@ -12,6 +12,7 @@ import builtins
 from collections import namedtuple
 
 from .. import autograd
+from ..autograd import expand_reduced
 from ..dtypes import bool_, float32, int32
 from ..tensor import Tensor
 from . import expr as ex
@@ -40,26 +41,6 @@ def _formula_map(formula, operands):
     return formula_map(formula, operands, float32, float32)
 
 
-def _expand_back(g: Tensor, input: Tensor, dims, keepdim: bool) -> Tensor:
-    """The gradient of a reduced tensor, viewed back to the input's shape (no copy)."""
-    if not keepdim:
-        shape = [1 if d in dims else n for d, n in enumerate(input.shape)]
-        g = g.reshape(shape)
-    return g.expand(input.shape)
-
-
-def sum_to(g: Tensor, shape) -> Tensor:
-    """Sum `g` down to `shape`: the gradient of broadcasting from `shape` to g.shape."""
-    shape = tuple(shape)
-    if tuple(g.shape) == shape:
-        return g
-    lead = g.ndim - len(shape)
-    dims = list(range(lead)) + [
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    ]
-    return sum(g, dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
-
-
 def _result_dtype(input: Tensor, dtype):
     if dtype is not None:
         from ..dtypes import to_dtype
@@ -75,7 +56,10 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     src = input if input.dtype is out_dtype or out_dtype is not float32 else input.float()
     out = reduce("sum", src, dims, keepdim, out_dtype)
     return autograd.record(
-        out, "SumBackward1", (input,), lambda g, o: (_expand_back(g, input, dims, keepdim),)
+        out,
+        "SumBackward1",
+        (input,),
+        lambda g, o: (expand_reduced(g, input, dims, keepdim),),
     )
 
 
@@ -95,7 +79,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     scale = 1.0 / builtins.max(count, 1)
 
     def grad_fn(g, o):
-        return (_derivative(_scaled, _expand_back(g, input, dims, keepdim), scale),)
+        return (_derivative(_scaled, expand_reduced(g, input, dims, keepdim), scale),)
 
     return autograd.record(out, "MeanBackward1", (input,), grad_fn)
 
@@ -118,15 +102,15 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
         from .pointwise import where
 
         zero = input == 0
-        count = _expand_back(sum(zero.float(), dims, keepdim=True), input, dims, True)
+        count = expand_reduced(sum(zero.float(), dims, keepdim=True), input, dims, True)
         safe = where(zero, 1.0, input)
-        nonzero_prod = _expand_back(prod(safe, dims, keepdim=True), input, dims, True)
+        nonzero_prod = expand_reduced(prod(safe, dims, keepdim=True), input, dims, True)
         others = where(
             zero,
             where(count == 1, nonzero_prod, 0.0),
             where(count == 0, nonzero_prod / safe, 0.0),
         )
-        return (_expand_back(g, input, dims, keepdim) * others,)
+        return (expand_reduced(g, input, dims, keepdim) * others,)
 
     return autograd.record(out, "ProdBackward1", (input,), grad_fn)
 
@@ -159,9 +143,9 @@ def _amax_amin(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     out = reduce(op, input, dims, keepdim, input.dtype)
 
     def grad_fn(g, o):
-        o_full = _expand_back(o, input, dims, keepdim)
+        o_full = expand_reduced(o, input, dims, keepdim)
         count = sum(input == o_full, dims, keepdim=True)  # ties share the gradient equally
-        g_full = _expand_back(g, input, dims, keepdim)
+        g_full = expand_reduced(g, input, dims, keepdim)
         return (_derivative(_extreme_grad, g_full, input, o_full, count),)
 
     return autograd.record(out, "A" + op + "Backward0", (input,), grad_fn)
@@ -264,8 +248,8 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     out = reduce("logsumexp", input.float(), dims, keepdim, float32)
 
     def grad_fn(g, o):
-        g_full = _expand_back(g, input, dims, keepdim)
-        o_full = _expand_back(o, input, dims, keepdim)
+        g_full = expand_reduced(g, input, dims, keepdim)
+        o_full = expand_reduced(o, input, dims, keepdim)
         return (_derivative(_logsumexp_grad, g_full, input, o_full),)
 
     return autograd.record(out, "LogsumexpBackward0", (input,), grad_fn)
