@@ -101,7 +101,7 @@ class Tensor:
     def __init__(self, storage=None, shape=None, strides=None, offset=0, dtype=float32):
         if not isinstance(storage, Storage):
             # torch.Tensor(data) / torch.Tensor(2, 3): a float32 tensor from data or a shape
-            from .ops.creation import empty, tensor
+            from .ops.creation import empty, tensor  # a real cycle: ops are built on Tensor
 
             args = (0,) if storage is None else (storage,) if shape is None else (storage, shape)
             if all(isinstance(a, int) for a in args):
@@ -402,7 +402,7 @@ class Tensor:
 
 
 def _rebuild(data, shape, dtype_name, requires_grad):
-    from .ops.creation import frombuffer
+    from .ops.creation import frombuffer  # a real cycle: ops are built on Tensor
 
     t = frombuffer(data, dtype=to_dtype(dtype_name)).reshape(shape)
     return t.requires_grad_(requires_grad) if requires_grad else t

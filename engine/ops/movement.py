@@ -11,7 +11,9 @@ import math
 
 from .. import autograd
 from ..autograd import sum_to
+from ..dtypes import promote
 from ..tensor import Tensor, contiguous_strides
+from .creation import zeros
 from .pointwise import clone, copy_into
 
 
@@ -274,8 +276,6 @@ def _embed(g: Tensor, shape, region) -> Tensor:
 
     Differentiable itself (its backward takes the same region), for create_graph.
     """
-    from .creation import zeros
-
     out = zeros(shape)
     copy_into(region(out), g)
     return autograd.record(out, "EmbedBackward0", (g,), lambda gg, o: (region(gg),))
@@ -341,8 +341,6 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"cat(): sizes of tensors must match except in dimension {d}. Expected "
                 f"{tuple(ref.shape)} (up to dim {d}) but got {tuple(t.shape)} for tensor number {i}"
             )
-    from ..dtypes import promote
-
     dt = promote(*(t.dtype.category for t in parts))
     shape = list(ref.shape)
     shape[d] = sum(t.shape[d] for t in parts)

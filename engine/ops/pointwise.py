@@ -641,7 +641,7 @@ def bitwise_not(input):
 def where(condition, input=None, other=None) -> Tensor:
     """Elementwise `input if condition else other`, all three broadcast."""
     if input is None and other is None:
-        from .indexing import nonzero
+        from .indexing import nonzero  # a real cycle: indexing is built on pointwise
 
         return nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype is not bool_:

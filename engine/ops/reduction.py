@@ -13,10 +13,13 @@ from collections import namedtuple
 
 from .. import autograd
 from ..autograd import expand_reduced
-from ..dtypes import bool_, float32, int32
+from ..dtypes import bool_, float32, int32, to_dtype
 from ..tensor import Tensor
 from . import expr as ex
+from .creation import zeros
+from .indexing import scatter_add
 from .launch import reduce
+from .pointwise import derivative, formula_map, maximum, minimum, where
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -29,22 +32,12 @@ def _dims(input: Tensor, dim) -> list:
     return [input._wrap_dim(d) for d in dim]
 
 
-def _derivative(rule, *operands):
-    from .pointwise import derivative
-
-    return derivative(rule, *operands)
-
-
 def _formula_map(formula, operands):
-    from .pointwise import formula_map
-
     return formula_map(formula, operands, float32, float32)
 
 
 def _result_dtype(input: Tensor, dtype):
     if dtype is not None:
-        from ..dtypes import to_dtype
-
         return to_dtype(dtype)
     return float32 if input.dtype is float32 else int32
 
@@ -79,7 +72,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     scale = 1.0 / builtins.max(count, 1)
 
     def grad_fn(g, o):
-        return (_derivative(_scaled, expand_reduced(g, input, dims, keepdim), scale),)
+        return (derivative(_scaled, expand_reduced(g, input, dims, keepdim), scale),)
 
     return autograd.record(out, "MeanBackward1", (input,), grad_fn)
 
@@ -99,8 +92,6 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
         # the slice has no zero; with one zero, the product of the nonzeros at the zero and
         # 0 elsewhere; with more, 0 everywhere. Built from where(): no readback, and it
         # differentiates again.
-        from .pointwise import where
-
         zero = input == 0
         count = expand_reduced(sum(zero.float(), dims, keepdim=True), input, dims, True)
         safe = where(zero, 1.0, input)
@@ -129,9 +120,6 @@ def _extreme(op: str, input: Tensor, dim, keepdim: bool):
     def grad_fn(g, o):
         idx = indices if keepdim else indices.unsqueeze(dims[0])
         grad = g if keepdim else g.unsqueeze(dims[0])
-        from .creation import zeros
-        from .indexing import scatter_add
-
         return (scatter_add(zeros(input.shape), dims[0], idx, grad),)
 
     autograd.record(values, op.capitalize() + "Backward0", (input,), grad_fn)
@@ -146,7 +134,7 @@ def _amax_amin(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
         o_full = expand_reduced(o, input, dims, keepdim)
         count = sum(input == o_full, dims, keepdim=True)  # ties share the gradient equally
         g_full = expand_reduced(g, input, dims, keepdim)
-        return (_derivative(_extreme_grad, g_full, input, o_full, count),)
+        return (derivative(_extreme_grad, g_full, input, o_full, count),)
 
     return autograd.record(out, "A" + op + "Backward0", (input,), grad_fn)
 
@@ -158,8 +146,6 @@ def _extreme_grad(g, x, out, count):
 def max(input: Tensor, dim=None, keepdim: bool = False):
     """Largest value; with `dim`, the (values, indices) along it. max(a, b) is maximum."""
     if isinstance(dim, Tensor):
-        from .pointwise import maximum
-
         return maximum(input, dim)
     return _extreme("max", input, dim, keepdim)
 
@@ -167,8 +153,6 @@ def max(input: Tensor, dim=None, keepdim: bool = False):
 def min(input: Tensor, dim=None, keepdim: bool = False):
     """Smallest value; with `dim`, the (values, indices) along it. min(a, b) is minimum."""
     if isinstance(dim, Tensor):
-        from .pointwise import minimum
-
         return minimum(input, dim)
     return _extreme("min", input, dim, keepdim)
 
@@ -250,7 +234,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     def grad_fn(g, o):
         g_full = expand_reduced(g, input, dims, keepdim)
         o_full = expand_reduced(o, input, dims, keepdim)
-        return (_derivative(_logsumexp_grad, g_full, input, o_full),)
+        return (derivative(_logsumexp_grad, g_full, input, o_full),)
 
     return autograd.record(out, "LogsumexpBackward0", (input,), grad_fn)
 
@@ -267,7 +251,7 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
 
     def grad_fn(g, o):
         dot = sum(g * o, d, keepdim=True)
-        return (_derivative(_softmax_grad, g, o, dot),)
+        return (derivative(_softmax_grad, g, o, dot),)
 
     return autograd.record(out, "SoftmaxBackward0", (input,), grad_fn)
 
@@ -288,7 +272,7 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
 
     def grad_fn(g, o):
         g_sum = sum(g, d, keepdim=True)
-        return (_derivative(_log_softmax_grad, g, o, g_sum),)
+        return (derivative(_log_softmax_grad, g, o, g_sum),)
 
     return autograd.record(out, "LogSoftmaxBackward0", (input,), grad_fn)
 
