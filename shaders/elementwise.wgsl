@@ -1,7 +1,8 @@
 // elementwise.wgsl: out[i] = EXPR(x0[i], x1[i], ...) over a broadcast, strided index space.
 //
 // Specialized by engine/ops/_elementwise.py: the element types, how each operand is
-// loaded (contiguous, strided, or a scalar from the uniform block) and the expression.
+// loaded (contiguous, strided, or a scalar from the uniform block) and the expression,
+// which may call math.wgsl's functions (m_exp, m_log, m_sin, m_pow...).
 // Bindings: 0 = out (storage, read_write); 1.. = tensor inputs (storage, read);
 //           last = Params (uniform).
 // Grid: ceil(numel / WG) workgroups of WG threads, folded into (x, y) past 65535.
@@ -33,6 +34,7 @@ fn offset_of(k: u32, i: u32) -> u32 {
   return off;
 }
 
+#include "math.wgsl"
 {{FUNCTIONS}}
 
 @compute @workgroup_size(WG)

@@ -14,50 +14,6 @@ from ..tensor import Tensor
 from .launch import convert, elementwise
 from .reduction import sum_to
 
-# WGSL helpers some expressions call
-FUNCTIONS = """
-fn erf_(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 1.0) {
-    // Cephes erff: a polynomial in x^2, accurate to float precision for |x| < 1
-    let z = x * x;
-    return x * ((((((7.853861353153693e-5 * z - 8.010193625184903e-4) * z
-      + 5.188327685732524e-3) * z - 2.685381193529856e-2) * z + 1.128358514861418e-1) * z
-      - 3.761262582423300e-1) * z + 1.128379165726710);
-  }
-  // Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7 (erf is near 1 here)
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
-    + 0.254829592) * t;
-  return sign(x) * (1.0 - poly * exp(-a * a));
-}
-fn log1p_(x: f32) -> f32 {
-  let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  return log(u) * x / (u - 1.0);
-}
-fn expm1_(x: f32) -> f32 {
-  let u = exp(x);
-  if (u == 1.0) { return x; }
-  if (u - 1.0 == -1.0) { return -1.0; }
-  return (u - 1.0) * x / log(u);
-}
-fn pow_(x: f32, y: f32) -> f32 {
-  if (y == 0.0) { return 1.0; }
-  if (x < 0.0 && floor(y) == y) {
-    let r = pow(-x, y);
-    return select(r, -r, abs(y) % 2.0 == 1.0);
-  }
-  return pow(x, y);
-}
-fn tanh_(x: f32) -> f32 {
-  return tanh(clamp(x, -15.0, 15.0));
-}
-fn sigmoid_(x: f32) -> f32 {
-  return 1.0 / (1.0 + exp(-x));
-}
-"""
-
 _ZERO = {"f32": "0.0", "i32": "0i", "u32": "0u"}
 _ONE = {"f32": "1.0", "i32": "1i", "u32": "1u"}
 
@@ -77,9 +33,7 @@ def _check_operand(name, x):
 
 def map_(expr, operands, compute, out_dtype, out=None):
     """Dispatch `expr` with every operand converted to the dtype `compute`."""
-    return elementwise(
-        expr, operands, [compute.wgsl] * len(operands), out_dtype, out=out, functions=FUNCTIONS
-    )
+    return elementwise(expr, operands, [compute.wgsl] * len(operands), out_dtype, out=out)
 
 
 def _backward_map(expr, *operands):
@@ -100,29 +54,29 @@ def _backward_map(expr, *operands):
 UNARY = {
     "neg": ("-x0", "-x0", None, False),
     "abs": ("abs(x0)", "x0 * sign(x1)", "input", False),
-    "exp": ("exp(x0)", "x0 * x1", "output", True),
-    "exp2": ("exp2(x0)", "x0 * x1 * 0.6931471805599453", "output", True),
-    "expm1": ("expm1_(x0)", "x0 * (x1 + 1.0)", "output", True),
-    "log": ("log(x0)", "x0 / x1", "input", True),
-    "log2": ("log2(x0)", "x0 / (x1 * 0.6931471805599453)", "input", True),
-    "log10": ("log(x0) * 0.4342944819032518", "x0 / (x1 * 2.302585092994046)", "input", True),
-    "log1p": ("log1p_(x0)", "x0 / (1.0 + x1)", "input", True),
+    "exp": ("m_exp(x0)", "x0 * x1", "output", True),
+    "exp2": ("m_exp2(x0)", "x0 * x1 * 0.6931471805599453", "output", True),
+    "expm1": ("m_expm1(x0)", "x0 * (x1 + 1.0)", "output", True),
+    "log": ("m_log(x0)", "x0 / x1", "input", True),
+    "log2": ("m_log2(x0)", "x0 / (x1 * 0.6931471805599453)", "input", True),
+    "log10": ("m_log10(x0)", "x0 / (x1 * 2.302585092994046)", "input", True),
+    "log1p": ("m_log1p(x0)", "x0 / (1.0 + x1)", "input", True),
     "sqrt": ("sqrt(x0)", "x0 * 0.5 / x1", "output", True),
     "rsqrt": ("inverseSqrt(x0)", "-0.5 * x0 * x1 * x1 * x1", "output", True),
     "reciprocal": ("1.0 / x0", "-x0 * x1 * x1", "output", True),
     "square": ("x0 * x0", "2.0 * x0 * x1", "input", False),
-    "sin": ("sin(x0)", "x0 * cos(x1)", "input", True),
-    "cos": ("cos(x0)", "-x0 * sin(x1)", "input", True),
-    "tanh": ("tanh_(x0)", "x0 * (1.0 - x1 * x1)", "output", True),
-    "sigmoid": ("sigmoid_(x0)", "x0 * x1 * (1.0 - x1)", "output", True),
+    "sin": ("m_sin(x0)", "x0 * m_cos(x1)", "input", True),
+    "cos": ("m_cos(x0)", "-x0 * m_sin(x1)", "input", True),
+    "tanh": ("m_tanh(x0)", "x0 * (1.0 - x1 * x1)", "output", True),
+    "sigmoid": ("m_sigmoid(x0)", "x0 * x1 * (1.0 - x1)", "output", True),
     "relu": ("max(x0, {zero})", "select(0.0, x0, x1 > 0.0)", "output", False),
     "silu": (
-        "x0 * sigmoid_(x0)",
-        "x0 * sigmoid_(x1) * (1.0 + x1 * (1.0 - sigmoid_(x1)))",
+        "x0 * m_sigmoid(x0)",
+        "x0 * m_sigmoid(x1) * (1.0 + x1 * (1.0 - m_sigmoid(x1)))",
         "input",
         True,
     ),
-    "erf": ("erf_(x0)", "x0 * 1.1283791670955126 * exp(-x1 * x1)", "input", True),
+    "erf": ("m_erf(x0)", "x0 * 1.1283791670955126 * m_exp(-x1 * x1)", "input", True),
     "sign": ("sign(x0)", None, None, False),
     "floor": ("floor(x0)", None, None, False),
     "ceil": ("ceil(x0)", None, None, False),
@@ -194,15 +148,15 @@ for _name in UNARY:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU: x * Phi(x) (approximate='tanh': the tanh formula)."""
     if approximate == "none":
-        fwd = "0.5 * x0 * (1.0 + erf_(x0 * 0.7071067811865476))"
+        fwd = "0.5 * x0 * (1.0 + m_erf(x0 * 0.7071067811865476))"
         bwd = (
-            "x0 * (0.5 * (1.0 + erf_(x1 * 0.7071067811865476))"
-            " + x1 * 0.3989422804014327 * exp(-0.5 * x1 * x1))"
+            "x0 * (0.5 * (1.0 + m_erf(x1 * 0.7071067811865476))"
+            " + x1 * 0.3989422804014327 * m_exp(-0.5 * x1 * x1))"
         )
     elif approximate == "tanh":
         inner = "0.7978845608028654 * (x{i} + 0.044715 * x{i} * x{i} * x{i})"
-        fwd = f"0.5 * x0 * (1.0 + tanh_({inner.format(i=0)}))"
-        t = f"tanh_({inner.format(i=1)})"
+        fwd = f"0.5 * x0 * (1.0 + m_tanh({inner.format(i=0)}))"
+        t = f"m_tanh({inner.format(i=1)})"
         bwd = (
             f"x0 * (0.5 * (1.0 + {t}) + 0.5 * x1 * (1.0 - {t} * {t})"
             " * 0.7978845608028654 * (1.0 + 0.134145 * x1 * x1))"
@@ -260,32 +214,36 @@ def pow(input, exponent) -> Tensor:
         special = {1: "x0", 2: "x0 * x0", 3: "x0 * x0 * x0", 0.5: "sqrt(x0)", -1: "1.0 / x0"}
         if input.dtype is not float32 and isinstance(exponent, int) and exponent >= 0:
             out = map_(
-                special.get(exponent, "pow_(x0, f32(x1))").replace("1.0", "1i"),
+                special.get(exponent, "m_pow(x0, f32(x1))").replace("1.0", "1i"),
                 [input, exponent],
                 int32,
                 int32,
             )
             return out
-        out = map_(special.get(exponent, "pow_(x0, x1)"), [input, exponent], float32, float32)
+        out = map_(special.get(exponent, "m_pow(x0, x1)"), [input, exponent], float32, float32)
 
         def grad_fn(g, o):
             if autograd.is_grad_enabled():  # create_graph: stay differentiable
                 return (g * exponent * pow(input, exponent - 1),)
-            return (_backward_map("x0 * x2 * pow_(x1, x2 - 1.0)", g, input, float(exponent)),)
+            return (_backward_map("x0 * x2 * m_pow(x1, x2 - 1.0)", g, input, float(exponent)),)
 
         return autograd.record(out, "PowBackward0", (input,), grad_fn)
-    out = map_("pow_(x0, x1)", [input, exponent], float32, float32)
+    out = map_("m_pow(x0, x1)", [input, exponent], float32, float32)
 
     def grad_fn(g, o):
         ga = (
-            sum_to(_backward_map("x0 * x2 * pow_(x1, x2 - 1.0)", g, input, exponent), input.shape)
+            sum_to(_backward_map("x0 * x2 * m_pow(x1, x2 - 1.0)", g, input, exponent), input.shape)
             if _needs(input)
             else None
         )
         gb = (
             sum_to(
                 _backward_map(
-                    "select(x0 * x1 * log(x2), 0.0, x2 == 0.0 && x3 >= 0.0)", g, o, input, exponent
+                    "select(x0 * x1 * m_log(x2), 0.0, x2 == 0.0 && x3 >= 0.0)",
+                    g,
+                    o,
+                    input,
+                    exponent,
                 ),
                 exponent.shape,
             )
@@ -298,12 +256,12 @@ def pow(input, exponent) -> Tensor:
 
 
 def _rpow(base, exponent: Tensor) -> Tensor:
-    out = map_("pow_(x0, x1)", [base, exponent], float32, float32)
+    out = map_("m_pow(x0, x1)", [base, exponent], float32, float32)
     return autograd.record(
         out,
         "PowBackward2",
         (exponent,),
-        lambda g, o: (_backward_map("x0 * x1 * log(x2)", g, o, float(base)),),
+        lambda g, o: (_backward_map("x0 * x1 * m_log(x2)", g, o, float(base)),),
     )
 
 
