@@ -37,5 +37,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     g = g / count[0];
   }
   let hit = select(0.0, 1.0, u32(t) == c);
-  grad[k] = g * (exp(logit(i, c) - lse[i]) - hit);
+  grad[k] = g * (m_exp(logit(i, c) - lse[i]) - hit);
 }

@@ -1,5 +1,8 @@
 // cross_entropy_common.wgsl: the Params block of cross_entropy.wgsl and
-// cross_entropy_backward.wgsl (included, never compiled alone).
+// cross_entropy_backward.wgsl, and math.wgsl's m_exp and m_log (included, never compiled
+// alone).
+
+#include "math.wgsl"
 
 override WG: u32 = 64u;
 

@@ -4,6 +4,9 @@
 // reduced dims last and merges dims where strides allow.
 // Bindings: 0 = out values, 1 = x (storage, read), then the second output (argmax/argmin
 //           indices, or the sum of exponentials of max_sumexp) when asked, then Params.
+// logsumexp and max_sumexp call math.wgsl's m_exp and m_log.
+
+#include "math.wgsl"
 
 override WG: u32 = 64u;
 

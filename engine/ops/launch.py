@@ -269,12 +269,12 @@ _EXTREME_COMBINE = (
     " {{ acc = other; best = other_best; }}"
 )
 _SUMEXP_STEP = (
-    "if (v > acc) { scaled_sum = scaled_sum * exp(acc - v) + 1.0; acc = v; }"
-    " else { scaled_sum = scaled_sum + exp(v - acc); }"
+    "if (v > acc) { scaled_sum = scaled_sum * m_exp(acc - v) + 1.0; acc = v; }"
+    " else { scaled_sum = scaled_sum + m_exp(v - acc); }"
 )
 _SUMEXP_COMBINE = (
     "let top = max(acc, other);"
-    " scaled_sum = scaled_sum * exp(acc - top) + other_sum * exp(other - top); acc = top;"
+    " scaled_sum = scaled_sum * m_exp(acc - top) + other_sum * m_exp(other - top); acc = top;"
 )
 _REDUCTIONS = {
     "sum": ("acc = acc + v;", "acc", "acc = acc + other;"),
@@ -287,7 +287,7 @@ _REDUCTIONS = {
     # one pass: a running maximum and the sum of exponentials rescaled to it
     "logsumexp": (
         _SUMEXP_STEP,
-        "select(acc + log(scaled_sum), acc, acc < -3.4028234e38)",
+        "select(acc + m_log(scaled_sum), acc, acc < -3.4028234e38)",
         _SUMEXP_COMBINE,
     ),
     # the same pass, returning the maximum (and the rescaled sum as second output)

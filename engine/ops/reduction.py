@@ -256,7 +256,7 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along `dim`: one reduction pass and one map."""
     d = input._wrap_dim(dim)
     shift, total = reduce("max_sumexp", input, [d], True, float32, with_index=True)
-    out = elementwise("exp(x0 - x1) / x2", [input, shift, total], ["f32"] * 3, float32)
+    out = elementwise("m_exp(x0 - x1) / x2", [input, shift, total], ["f32"] * 3, float32)
 
     def grad_fn(g, o):
         dot = sum(g * o, d, keepdim=True)
@@ -269,10 +269,10 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """x - max - log(sum(exp(x - max))) along `dim`: one reduction pass and one map."""
     d = input._wrap_dim(dim)
     shift, total = reduce("max_sumexp", input, [d], True, float32, with_index=True)
-    out = elementwise("x0 - x1 - log(x2)", [input, shift, total], ["f32"] * 3, float32)
+    out = elementwise("x0 - x1 - m_log(x2)", [input, shift, total], ["f32"] * 3, float32)
 
     def grad_fn(g, o):
         g_sum = sum(g, d, keepdim=True)
-        return (elementwise("x0 - exp(x1) * x2", [g, o, g_sum], ["f32"] * 3, float32),)
+        return (elementwise("x0 - m_exp(x1) * x2", [g, o, g_sum], ["f32"] * 3, float32),)
 
     return autograd.record(out, "LogSoftmaxBackward0", (input,), grad_fn)
