@@ -235,24 +235,70 @@ fn m_acc_turns(acc: vec2<f32>, t: f32) -> vec2<f32> {
   return vec2<f32>(acc.x + k + j, s - j);
 }
 
+// log2(1 + i/32) for i = -9..13 as a 12-bit head and the rest.
+fn m_log2_table_hi(k: u32) -> f32 {
+  const v = array<f32, 23>(-0.476318359375, -0.4149169921875, -0.3560791015625,
+    -0.2994384765625, -0.24505615234375, -0.192626953125, -0.1419677734375,
+    -0.093109130859375, -0.0457916259765625, 0.0, 0.0443878173828125, 0.087432861328125,
+    0.1292724609375, 0.169921875, 0.20941162109375, 0.2479248046875, 0.285400390625,
+    0.3218994140625, 0.3575439453125, 0.3922119140625, 0.4261474609375, 0.4593505859375,
+    0.4918212890625);
+  return v[k];
+}
+
+fn m_log2_table_lo(k: u32) -> f32 {
+  const v = array<f32, 23>(-1.1968456965405494e-4, -1.2050709483446553e-4,
+    -6.470866355812177e-5, -1.2180529301986098e-4, -5.634549233946018e-5,
+    -1.8124817870557308e-5, -5.123143637320027e-5, -2.7353209475222684e-7,
+    -1.2063636859238613e-5, 0.0, 6.301975645328639e-6, 2.997992305608932e-5,
+    1.0556007509876508e-5, 3.1264423796528718e-6, 4.1744533518794924e-5,
+    2.7087560283689527e-6, 1.8282372593603213e-6, 2.8680824470939115e-5, 8.059305400820449e-6,
+    1.0550871957093477e-4, 1.1729376274161041e-4, 8.103269647108391e-5, 3.180726707796566e-5);
+  return v[k];
+}
+
 // x^y for a finite x > 0 and a finite y: 2^(y log2 x). A float y log2 x would be off by
-// |y log2 x| 2^-24, x^y then by that many ulps; instead log2 x = e + l_hi + l_lo (l_hi of 12
-// bits), y = y_hi + y_lo (12 bits each), and the exact products y_hi e, y_lo e, y_hi l_hi,
-// y_lo l_hi plus the small y l_lo are summed as integer + fraction (no error-free
-// transformation, which an adapter's algebraic simplifications could undo).
+// |y log2 x| 2^-24, and x^y by that many ulps: 1e-5 near 2^127. Instead (Cephes' powf idea)
+// x = 2^e c (1 + r) with c = 1 + i/32 from a table and |r| <= 1/64, so that log2 x =
+// e + s_hi + s_lo with s_hi of 12 bits and s_lo known to ~2^-40; then y = y_hi + y_lo (12
+// bits each), and the exact products y_hi e, y_lo e, y_hi s_hi, y_lo s_hi and the small y s_lo
+// are summed as integer + fraction. Only exact steps (no error-free transformation that an
+// adapter's algebraic simplifications could undo, as Mesa's do (1 + x) - 1 -> x).
 fn m_pow_positive(x: f32, y: f32) -> f32 {
-  let q = m_log_parts(x);
-  let m = q.x;
-  let e = q.w;
-  // log2(1 + m) = (m + v) log2(e), v = log(1 + m) - m, with log2(e) = 1.44287109375 (12 bits)
-  // - 1.7605286e-4 and m = m_hi + (m - m_hi), so that t1 = m_hi 1.44287109375 is exact
-  let v = q.y - 0.5 * q.z;
-  let m_hi = m_split_hi(m);
-  let t1 = m_hi * 1.44287109375;
-  let t2 = (m - m_hi) * 1.44287109375 + (m * -1.7605286103659264e-4 + v * 1.4426950408889634);
-  let l_hi = m_split_hi(t1 + t2);
-  let l_lo = (t1 - l_hi) + t2;  // t1 - l_hi is exact
-  let w = y * (e + (t1 + t2));
+  var bits = bitcast<u32>(x);
+  var e = i32(bits >> 23u) - 127;
+  if (e == -127) {  // subnormal: shift the mantissa's leading 1 into the hidden bit
+    let shift = countLeadingZeros(bits) - 8u;
+    bits = bits << shift;
+    e = -126 - i32(shift);
+  }
+  var mb = (bits & 0x007fffffu) | 0x3f800000u;  // x = 2^e M, M in [1, 2)
+  if (mb > 0x3fb504f3u) {  // M > sqrt(2): M / 2, so that x near 1 has e = 0
+    mb -= 0x00800000u;
+    e += 1;
+  }
+  let big_m = bitcast<f32>(mb);
+  let i = round((big_m - 1.0) * 32.0);  // -9..13
+  let c = 1.0 + i * 0.03125;  // 6 bits: its products with 12-bit numbers are exact
+  let d = big_m - c;  // exact
+  // r = d / c = r1 + r2: r2 from the exact remainder d - r1 c
+  let r1 = d / c;
+  let r1_hi = m_split_hi(r1);
+  let r1_lo = r1 - r1_hi;
+  let r2 = ((d - r1_hi * c) - r1_lo * c) / c;
+  // log(1 + r) = r + p, p = -r^2/2 + r^3/3 - r^4/4 + r^5/5 (to 2^-40 for |r| <= 1/64);
+  // log2(e) = 1.44287109375 (12 bits) - 1.7605286e-4
+  let p = r1 * r1 * (((0.2 * r1 - 0.25) * r1 + 0.33333333333333333) * r1 - 0.5);
+  let k = u32(i32(i) + 9);
+  let t = m_log2_table_hi(k);
+  let head = r1_hi * 1.44287109375;  // exact
+  let rest = m_log2_table_lo(k) + r1_lo * 1.44287109375
+    + (r1 * -1.7605286103659264e-4 + (r2 + p) * 1.4426950408889634);
+  let s = t + head + rest;  // log2(c (1 + r)), rounded
+  let s_hi = m_split_hi(s);
+  let s_lo = ((t - s_hi) + head) + rest;  // (t - s_hi) + head is exact: it is about s - s_hi
+  let ef = f32(e);
+  let w = y * (ef + s);
   if (w > 129.0) {
     return m_inf();
   }
@@ -261,42 +307,48 @@ fn m_pow_positive(x: f32, y: f32) -> f32 {
   }
   let y_hi = m_split_hi(y);
   let y_lo = y - y_hi;
-  var acc = m_acc_turns(vec2<f32>(0.0, 0.0), y_hi * e);
-  acc = m_acc_turns(acc, y_lo * e);
-  acc = m_acc_turns(acc, y_hi * l_hi);
-  acc = m_acc_turns(acc, y_lo * l_hi);
-  acc = m_acc_turns(acc, y * l_lo);
+  var acc = m_acc_turns(vec2<f32>(0.0, 0.0), y_hi * ef);
+  acc = m_acc_turns(acc, y_lo * ef);
+  acc = m_acc_turns(acc, y_hi * s_hi);
+  acc = m_acc_turns(acc, y_lo * s_hi);
+  acc = m_acc_turns(acc, y * s_lo);
   return m_ldexp(m_exp2_poly(acc.y), i32(acc.x));
 }
 
 // x^y with C99's special cases, as PyTorch: x^0 = 1 and 1^y = 1 even for NaN; (-1)^+-inf = 1;
 // a negative finite x to a non-integer y is NaN; 0^y and inf^y are 0 or inf, with x's sign
-// when y is an odd integer; x^+-inf is 0 or inf by |x| against 1.
+// when y is an odd integer; x^+-inf is 0 or inf by |x| against 1. Zeros and signs are read
+// from the bits: an adapter may flush a subnormal x or y to 0 in comparisons (SwiftShader
+// does), but 1e-45^0.5 is not 0 and (-1)^1e-45 is NaN.
 fn m_pow(x: f32, y: f32) -> f32 {
-  if (y == 0.0 || x == 1.0) {
+  let x_bits = bitcast<u32>(x);
+  let y_bits = bitcast<u32>(y);
+  if ((y_bits & 0x7fffffffu) == 0u || x == 1.0) {
     return 1.0;
   }
   if (m_is_nan(x) || m_is_nan(y)) {
     return m_nan();
   }
+  let x_abs = x_bits & 0x7fffffffu;
+  let y_neg = y_bits >= 0x80000000u;
   let ax = abs(x);
   let ay = abs(y);
-  let y_int = floor(y) == y;  // +-inf count as even integers
+  let y_int = ay >= 1.0 && floor(y) == y;  // y != 0 here; +-inf count as even integers
   let y_odd = y_int && ay < 16777216.0 && fract(ay * 0.5) != 0.0;
   var r: f32;
-  if (ay > 3.4028234663852886e38) {
+  if ((y_bits & 0x7fffffffu) == 0x7f800000u) {
     if (ax == 1.0) {
       return 1.0;
     }
-    r = select(0.0, m_inf(), (ax > 1.0) == (y > 0.0));
-  } else if (ax == 0.0 || ax > 3.4028234663852886e38) {
-    r = select(0.0, m_inf(), (ax == 0.0) == (y < 0.0));
-  } else if (x < 0.0 && !y_int) {
+    r = select(0.0, m_inf(), (ax > 1.0) != y_neg);
+  } else if (x_abs == 0u || x_abs == 0x7f800000u) {
+    r = select(0.0, m_inf(), (x_abs == 0u) == y_neg);
+  } else if (x_bits >= 0x80000000u && !y_int) {
     return m_nan();
   } else {
-    r = m_pow_positive(ax, y);
+    r = m_pow_positive(bitcast<f32>(x_abs), y);
   }
-  return select(r, -r, y_odd && bitcast<u32>(x) >= 0x80000000u);  // x's sign bit: -0 too
+  return select(r, -r, y_odd && x_bits >= 0x80000000u);  // x's sign bit: -0 too
 }
 
 // ---- sine and cosine ---------------------------------------------------------------
