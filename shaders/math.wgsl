@@ -206,21 +206,23 @@ fn m_log10(x: f32) -> f32 {
 }
 
 // log(1 + x), accurate near 0: log(u) x / (u - 1) with u = 1 + x rounded, which cancels
-// u's rounding error (Goldberg). u - 1 is taken from u's bits: adapters may fold the float
-// (1 + x) - 1 into x (Mesa does), which would undo the correction. Outside (-1/2, 1) no
-// correction is needed (1 + x is exact below, log(u) >= log(2) above).
+// u's rounding error (Goldberg). u - 1 and u's side of 1 are taken from u's bits:
+// adapters fold float expressions algebraically (Mesa 25 turns (1 + x) - 1 into x, Mesa 22
+// 1 + x == 1 into x == 0 and 1 + x < 1 into x < 0), which would undo the correction.
+// Outside (-1/2, 1) none is needed (1 + x is exact below, log(u) >= log(2) above).
 fn m_log1p(x: f32) -> f32 {
   let u = 1.0 + x;
-  if (u == 1.0) {
-    return x;  // keeps -0
-  }
   if (!(x > -0.5 && x < 1.0)) {
     return m_log(u);  // NaN too
   }
-  let below = u < 1.0;  // u = (2^23 + mantissa) 2^-24 below 1, 2^-23 above
-  let mantissa = i32(bitcast<u32>(u) & 0x007fffffu);
+  let bits = bitcast<u32>(u);
+  let below = bits < 0x3f800000u;  // u = (2^23 + mantissa) 2^-24 below 1, 2^-23 above
+  let mantissa = i32(bits & 0x007fffffu);
   let d = f32(mantissa - select(0, 0x800000, below))
     * select(1.1920928955078125e-7, 5.9604644775390625e-8, below);
+  if (d == 0.0) {
+    return x;  // u rounded to 1: log1p(x) = x to float precision (keeps -0)
+  }
   return m_log(u) * (x / d);
 }
 
