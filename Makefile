@@ -87,7 +87,7 @@ SWIFTSHADER_ICD ?= /usr/lib/chromium/vk_swiftshader_icd.json
 # and the browser's is SwiftShader. Both runs always happen; either failing fails the target.
 pytest: setup mnist node browser
 	@rc=0; \
-	( $(ENV) echo "==== pytest: the whole suite, Vulkan driver: $${VK_ICD_FILENAMES:-the system's} ====" && \
+	( $(ENV) echo "==== pytest: the whole suite, Vulkan driver: $${VK_ICD_FILENAMES:-the system default} ====" && \
 	  $(PY) -m pytest $(PYTEST_ARGS) ) || rc=1; \
 	if [ -f $(SWIFTSHADER_ICD) ]; then \
 	  echo "==== pytest: tests/engine again, Vulkan driver: SwiftShader ($(SWIFTSHADER_ICD)) ===="; \
