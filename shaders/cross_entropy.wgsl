@@ -24,13 +24,13 @@ fn row_loss(i: u32, counted: ptr<function, f32>) -> f32 {
   for (var c = 1u; c < classes; c++) {
     let v = logit(i, c);
     if (v > top) {
-      total = total * exp(top - v) + 1.0;
+      total = total * m_exp(top - v) + 1.0;
       top = v;
     } else {
-      total = total + exp(v - top);
+      total = total + m_exp(v - top);
     }
   }
-  let row_lse = top + log(total);
+  let row_lse = top + m_log(total);
   lse[i] = row_lse;
   let t = label(i);
   if (t == p.ignore_index) {

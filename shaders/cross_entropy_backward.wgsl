@@ -23,5 +23,5 @@ fn run(k: u32) {
     g = g / count[0];
   }
   let hit = select(0.0, 1.0, u32(t) == c);
-  grad[k] = g * (exp(logit(i, c) - lse[i]) - hit);
+  grad[k] = g * (m_exp(logit(i, c) - lse[i]) - hit);
 }

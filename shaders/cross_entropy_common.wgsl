@@ -1,5 +1,8 @@
 // cross_entropy_common.wgsl: what cross_entropy.wgsl and cross_entropy_backward.wgsl
-// share (included, never compiled alone). Params: engine/ops/loss.py.
+// share (included, never compiled alone), with math.wgsl's m_exp and m_log.
+// Params: engine/ops/loss.py.
+
+#include "math.wgsl"
 
 // The logit of row i, class c.
 fn logit(i: u32, c: u32) -> f32 {

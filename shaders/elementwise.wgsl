@@ -2,7 +2,8 @@
 //
 // Specialized by engine/ops/launch.py `elementwise()`: the element types, how each operand
 // is loaded (LOADS: contiguous, strided, broadcast, or a scalar from the uniform block,
-// written by engine/backend/kernel.py `operand_loads`) and the expression EXPR.
+// written by engine/backend/kernel.py `operand_loads`) and the expression EXPR, which may
+// call math.wgsl's functions (m_exp, m_log, m_sin, m_pow...).
 // Bindings and Params: launch.py `_elementwise_kernel`: out, then the tensor inputs that
 // are not read through out. View k's strides are strides[2k .. 2k + 1], its offset offsets[k].
 // Grid: run(i) for each i < threads (one thread per output element).
@@ -20,7 +21,7 @@ fn offset_of(k: u32, i: u32) -> u32 {
   return off;
 }
 
-{{FUNCTIONS}}
+#include "math.wgsl"
 
 fn run(i: u32) {
 {{LOADS}}

@@ -5,6 +5,8 @@
 // Bindings and Params: engine/ops/launch.py REDUCE. `second` is the optional second
 // output: the argmax/argmin indices (i32), or the sum of exp(x - max) of max_sumexp.
 
+#include "math.wgsl"
+
 // OP, the reduction: 0 sum, 1 mean, 2 prod, 3 max, 4 min, 5 any, 6 all, 7 logsumexp,
 // 8 max_sumexp (the running maximum, with the sum of exponentials rescaled to it).
 const SUM = 0u;
@@ -57,10 +59,10 @@ fn step(s: ptr<function, State>, v: ACC_T, r: u32) {
       let a = f32(acc);
       let b = f32(v);
       if (b > a) {
-        (*s).scaled_sum = (*s).scaled_sum * exp(a - b) + 1.0;
+        (*s).scaled_sum = (*s).scaled_sum * m_exp(a - b) + 1.0;
         (*s).acc = v;
       } else {
-        (*s).scaled_sum = (*s).scaled_sum + exp(b - a);
+        (*s).scaled_sum = (*s).scaled_sum + m_exp(b - a);
       }
     }
   }
@@ -88,7 +90,7 @@ fn combine(s: ptr<function, State>, o: State) {
     case ALL: { (*s).acc = min(acc, o.acc); }
     default: {
       let top = max(f32(acc), f32(o.acc));
-      (*s).scaled_sum = (*s).scaled_sum * exp(f32(acc) - top) + o.scaled_sum * exp(f32(o.acc) - top);
+      (*s).scaled_sum = (*s).scaled_sum * m_exp(f32(acc) - top) + o.scaled_sum * m_exp(f32(o.acc) - top);
       (*s).acc = ACC_T(top);
     }
   }
@@ -99,7 +101,7 @@ fn finish(o: u32, s: State) {
   let a = f32(s.acc);
   switch (OP) {
     case MEAN: { out[o] = OUT_T(a * p.scale); }
-    case LOGSUMEXP: { out[o] = OUT_T(select(a + log(s.scaled_sum), a, a < -3.4028234e38)); }
+    case LOGSUMEXP: { out[o] = OUT_T(select(a + m_log(s.scaled_sum), a, a < -3.4028234e38)); }
     default: { out[o] = OUT_T(s.acc); }
   }
   if (HAS_SECOND) {

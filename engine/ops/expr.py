@@ -15,7 +15,7 @@ import math
 
 from ..tensor import Tensor
 
-# A formula's function: the WGSL it calls (names ending in _ are pointwise.FUNCTIONS).
+# A formula's function: the WGSL it calls (m_*: shaders/math.wgsl, exact on every adapter).
 WGSL = {
     "abs": "abs",
     "sign": "sign",
@@ -23,20 +23,21 @@ WGSL = {
     "ceil": "ceil",
     "round": "round",
     "trunc": "trunc",
-    "exp": "exp",
-    "exp2": "exp2",
-    "expm1": "expm1_",
-    "log": "log",
-    "log2": "log2",
-    "log1p": "log1p_",
+    "exp": "m_exp",
+    "exp2": "m_exp2",
+    "expm1": "m_expm1",
+    "log": "m_log",
+    "log2": "m_log2",
+    "log10": "m_log10",
+    "log1p": "m_log1p",
     "sqrt": "sqrt",
     "rsqrt": "inverseSqrt",
-    "sin": "sin",
-    "cos": "cos",
-    "tanh": "tanh_",
-    "sigmoid": "sigmoid_",
-    "erf": "erf_",
-    "pow": "pow_",
+    "sin": "m_sin",
+    "cos": "m_cos",
+    "tanh": "m_tanh",
+    "sigmoid": "m_sigmoid",
+    "erf": "m_erf",
+    "pow": "m_pow",
     "maximum": "max",
     "minimum": "min",
     "where": "select",  # select(if_false, if_true, condition)
@@ -48,6 +49,7 @@ WGSL = {
 _PYTHON = {
     "abs": abs,
     "exp": math.exp,
+    "log10": lambda v: math.log10(v) if v > 0 else (-math.inf if v == 0 else math.nan),
     "log": lambda v: math.log(v) if v > 0 else (-math.inf if v == 0 else math.nan),
     "sqrt": math.sqrt,
     "sin": math.sin,
@@ -264,6 +266,7 @@ exp2 = _function("exp2")
 expm1 = _function("expm1")
 log = _function("log")
 log2 = _function("log2")
+log10 = _function("log10")
 log1p = _function("log1p")
 sqrt = _function("sqrt")
 rsqrt = _function("rsqrt")

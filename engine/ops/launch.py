@@ -95,15 +95,13 @@ def _elementwise_kernel(num_inputs: int, num_views: int) -> Kernel:
             f" offsets[{num_views}], scalars[4]: u32",
             types=("OUT_T", *(f"IN{j}_T" for j in range(1, num_inputs + 1))),
             consts="OUT_CONTIGUOUS: bool",
-            snippets=("LOADS", "EXPR", "FUNCTIONS"),
+            snippets=("LOADS", "EXPR"),
         )
         _elementwise_kernels[(num_inputs, num_views)] = kernel
     return kernel
 
 
-def elementwise(
-    expr: str, operands, compute, out_dtype: dtype, shape=None, out=None, functions: str = ""
-) -> Tensor:
+def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=None) -> Tensor:
     """Dispatch `out = expr(x0, x1, ...)` over the broadcast of `operands`.
 
     `operands` are tensors or Python numbers; `compute[k]` is the WGSL type operand k
@@ -173,7 +171,6 @@ def elementwise(
         OUT_CONTIGUOUS=ndim == 1 and cstrides[0][0] == 1,
         LOADS=text,
         EXPR=expr,
-        FUNCTIONS=functions,
         ndim=ndim,
         shape=cshape,
         strides=flat_strides,

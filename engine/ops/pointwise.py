@@ -19,50 +19,6 @@ from ..tensor import Tensor
 from . import expr as ex
 from .launch import elementwise
 
-# WGSL helpers some expressions call
-FUNCTIONS = """
-fn erf_(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 1.0) {
-    // Cephes erff: a polynomial in x^2, accurate to float precision for |x| < 1
-    let z = x * x;
-    return x * ((((((7.853861353153693e-5 * z - 8.010193625184903e-4) * z
-      + 5.188327685732524e-3) * z - 2.685381193529856e-2) * z + 1.128358514861418e-1) * z
-      - 3.761262582423300e-1) * z + 1.128379165726710);
-  }
-  // Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7 (erf is near 1 here)
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
-    + 0.254829592) * t;
-  return sign(x) * (1.0 - poly * exp(-a * a));
-}
-fn log1p_(x: f32) -> f32 {
-  let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  return log(u) * x / (u - 1.0);
-}
-fn expm1_(x: f32) -> f32 {
-  let u = exp(x);
-  if (u == 1.0) { return x; }
-  if (u - 1.0 == -1.0) { return -1.0; }
-  return (u - 1.0) * x / log(u);
-}
-fn pow_(x: f32, y: f32) -> f32 {
-  if (y == 0.0) { return 1.0; }
-  if (x < 0.0 && floor(y) == y) {
-    let r = pow(-x, y);
-    return select(r, -r, abs(y) % 2.0 == 1.0);
-  }
-  return pow(x, y);
-}
-fn tanh_(x: f32) -> f32 {
-  return tanh(clamp(x, -15.0, 15.0));
-}
-fn sigmoid_(x: f32) -> f32 {
-  return 1.0 / (1.0 + exp(-x));
-}
-"""
-
 
 def _category(x) -> int:
     return x.dtype.category if isinstance(x, Tensor) else category_of_scalar(x)
@@ -79,9 +35,7 @@ def _check_operand(name, x):
 
 def map_(expr, operands, compute, out_dtype, out=None):
     """Dispatch `expr` with every operand converted to the dtype `compute`."""
-    return elementwise(
-        expr, operands, [compute.wgsl] * len(operands), out_dtype, out=out, functions=FUNCTIONS
-    )
+    return elementwise(expr, operands, [compute.wgsl] * len(operands), out_dtype, out=out)
 
 
 def _kinds(operands) -> tuple:
@@ -135,7 +89,7 @@ UNARY = {
     "expm1": (lambda x: ex.expm1(x), lambda g, x, out: g * (out + 1.0), True),
     "log": (lambda x: ex.log(x), lambda g, x, out: g / x, True),
     "log2": (lambda x: ex.log2(x), lambda g, x, out: g / (x * LN2), True),
-    "log10": (lambda x: ex.log(x) * (1.0 / LN10), lambda g, x, out: g / (x * LN10), True),
+    "log10": (lambda x: ex.log10(x), lambda g, x, out: g / (x * LN10), True),
     "log1p": (lambda x: ex.log1p(x), lambda g, x, out: g / (1.0 + x), True),
     "sqrt": (lambda x: ex.sqrt(x), lambda g, x, out: g * 0.5 / out, True),
     "rsqrt": (lambda x: ex.rsqrt(x), lambda g, x, out: -0.5 * g * out * out * out, True),
