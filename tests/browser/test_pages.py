@@ -33,8 +33,8 @@ BOOT_TIMEOUT_MS = 120_000
 TRAIN_TIMEOUT_MS = 180_000
 
 # The console test's program: run natively here and in the page on the same seed. Inputs
-# come from `rand` (Philox bits, identical on both sides), not `randn`: SwiftShader's
-# log/cos are less precise than lavapipe's, so randn differs by about 1e-4 relative.
+# come from `rand` (Philox bits, identical on both sides); `randn` is compared too, to
+# float32 rounding (its log and cos/sin are shaders/math.wgsl's on both drivers).
 PROGRAM = """
 import json
 import engine
@@ -241,8 +241,8 @@ def test_console_matches_native_engine(open_page):
     exec(PROGRAM.rsplit("\n", 2)[0], namespace)  # all but the last expression
     native = namespace["out"]
     assert browser_values["rand"] == native["rand"]
-    # Normals too, to float32 rounding: the shader's own log and cos/sin, not the adapter's
-    # (SwiftShader's builtins differed from lavapipe's by up to 8e-4).
+    # Normals too, to float32 rounding: math.wgsl's log and cos/sin, not the adapter's
+    # builtins (SwiftShader's differed from lavapipe's by up to 8e-4).
     np.testing.assert_allclose(browser_values["randn"], native["randn"], rtol=0, atol=2e-6)
     for key in ("matmul", "softmax", "loss", "grad"):
         np.testing.assert_allclose(browser_values[key], native[key], rtol=1e-4, atol=1e-6)
