@@ -5,7 +5,7 @@
 // written by engine/backend/kernel.py `operand_loads`) and the expression EXPR, which may
 // call math.wgsl's functions (m_exp, m_log, m_sin, m_pow...).
 // Bindings and Params: launch.py `_elementwise_kernel`: out, then the tensor inputs that
-// are not read through out. View k's strides are strides[2k .. 2k + 1], its offset offsets[k].
+// are not read through out. View k's strides are strides[k ndim ..], its offset offsets[k].
 // Grid: run(i) for each i < threads (one thread per output element).
 
 // Element offset of flat index i in view k's strided layout.
@@ -15,7 +15,8 @@ fn offset_of(k: u32, i: u32) -> u32 {
   for (var d = p.ndim; d > 0u; d--) {
     let dim = d - 1u;
     let n = p.shape[dim / 4u][dim % 4u];
-    off += (rem % n) * p.strides[2u * k + dim / 4u][dim % 4u];
+    let s = k * p.ndim + dim;
+    off += (rem % n) * p.strides[s / 4u][s % 4u];
     rem = rem / n;
   }
   return off;

@@ -27,6 +27,7 @@ binding lines: docs/architecture.md, "From a tensor op to a dispatch".
 
 from __future__ import annotations
 
+import operator
 import re
 import struct
 from pathlib import Path
@@ -195,6 +196,7 @@ def _fields(text: str) -> list:
 
 
 _FORMAT = {"u32": "I", "i32": "i", "f32": "f"}
+_ZEROS = (0,) * 256  # the padding of arrays given fewer values than their length
 
 # The entry point of a grid "threads" kernel: run(i) for every i < p.threads.
 _THREADS_MAIN = """
@@ -248,14 +250,27 @@ class Kernel:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"kernel {shader}: names declared twice: {sorted(duplicates)}")
-        self._names = frozenset(names) - {"threads"}
+        self._names = frozenset(names)
         self._spec_names = (*self.types, *(c[0] for c in self.consts), *self.snippets)
         self._auto_offsets = {
             b.name: f"{b.name}_offset" for b in self.bindings if f"{b.name}_offset" in names
         }
         self._struct, self._wgsl_fields = self._layout()
+        # the hot path's lookups, precomputed: (binding name, optional, its `_offset` param)
+        self._binding_plan = tuple(
+            (b.name, b.optional, self._auto_offsets.get(b.name)) for b in self.bindings
+        )
+        self._pack = self._packer()
+        names = self._spec_names
+        if len(names) > 1:
+            self._spec_of = operator.itemgetter(*names)
+        elif names:
+            self._spec_of = lambda v, name=names[0]: (v[name],)
+        else:
+            self._spec_of = lambda v: ()
         self._pipelines: dict = {}
         self._device = None
+        self._wg = 1
 
     # ---- the uniform block ---------------------------------------------------------
     def _layout(self):
@@ -278,24 +293,33 @@ class Kernel:
             fmt, fields, offset = "<I", ["  unused: u32,"], 4
         return struct.Struct(fmt + "x" * (-offset % 16)), fields
 
+    def _packer(self):
+        """A function values -> the packed uniform block, generated once per kernel (one
+        `struct.pack` call with every array spread and zero-padded in place: the hot path)."""
+        args = []
+        for name, _, count in self.params:
+            if count:
+                args += [f"*v[{name!r}]", f"*Z[len(v[{name!r}]):{count}]"]
+            else:
+                args.append(f"v[{name!r}]")
+        namespace = {"S": self._struct, "Z": _ZEROS}
+        exec(f"def pack(v):\n    return S.pack({', '.join(args)})\n", namespace)
+        return namespace["pack"]
+
     def pack(self, values: dict) -> bytes:
         """The uniform block for `values` (parameter name -> number or sequence)."""
-        flat = []
-        for name, _, count in self.params:
-            try:
-                value = values[name]
-            except KeyError:
-                raise TypeError(f"kernel {self.shader}: no value for parameter {name!r}") from None
-            if count:
-                if len(value) > count:
+        try:
+            return self._pack(values)
+        except KeyError as missing:
+            raise TypeError(f"kernel {self.shader}: no value for parameter {missing}") from None
+        except struct.error:
+            for name, _, count in self.params:
+                if count and len(values[name]) > count:
+                    n = len(values[name])
                     raise ValueError(
-                        f"kernel {self.shader}: {len(value)} values for {name}[{count}]"
-                    )
-                flat += value
-                flat += [0] * (count - len(value))
-            else:
-                flat.append(value)
-        return self._struct.pack(*flat)
+                        f"kernel {self.shader}: {n} values for {name}[{count}]"
+                    ) from None
+            raise
 
     # ---- WGSL ----------------------------------------------------------------------
     def source(self, spec: dict, present: set) -> str:
@@ -340,52 +364,60 @@ class Kernel:
         offset, byte size) ranges, or None for an absent optional one), the parameters,
         types, constants and snippets; and the grid as `threads` (one per thread),
         `workgroups` (a count) or `groups` ((x, y, z))."""
-        unknown = values.keys() - self._names
-        if unknown:
-            raise TypeError(f"kernel {self.shader}: unknown names {sorted(unknown)}")
+        dev = get_device()
+        if self._device is not dev:  # a new device: its own pipelines and workgroup size
+            self._pipelines, self._device = {}, dev
+            self._wg = 1 if self.grid == "tiles" else (64 if dev.is_cpu else 256)
+        max_binding = dev.max_binding_size
         buffers, present = [], []
-        for b in self.bindings:
-            value = values.get(b.name)
+        for name, optional, auto in self._binding_plan:
+            value = values.get(name)
             if value is None:
-                if not b.optional:
-                    raise TypeError(f"kernel {self.shader}: no tensor for binding {b.name!r}")
-                values.setdefault(f"{b.name}_offset", 0)
+                if not optional:
+                    raise TypeError(f"kernel {self.shader}: no tensor for binding {name!r}")
+                if auto is not None:
+                    values.setdefault(auto, 0)
                 continue
-            present.append(b.name)
+            present.append(name)
             if not isinstance(value, (Buffer, tuple)):  # a tensor view; else already bound
-                value, offset = bind(value)
-                auto = self._auto_offsets.get(b.name)
+                if value._storage.buffer.size <= max_binding:
+                    offset, value = value._offset, value._storage.buffer
+                else:
+                    value, offset = bind(value)
                 if auto is not None:
                     values.setdefault(auto, offset)
             buffers.append(value)
         try:
-            spec = tuple(values[n] for n in self._spec_names)
+            spec = self._spec_of(values)
         except KeyError as missing:
             raise TypeError(f"kernel {self.shader}: no value for {missing}") from None
-        wg = 1 if self.grid == "tiles" else workgroup_size()
+        wg = self._wg
         if self.grid == "threads":
             if threads is None or workgroups is not None or groups is not None:
                 raise TypeError(f"kernel {self.shader}: launched with threads=n only")
             values["threads"] = threads
-            groups = fold(ceil_div(threads, wg))
+            groups = fold(-(-threads // wg))
         elif groups is None:
             if workgroups is None:
                 if threads is None:
                     raise TypeError(f"kernel {self.shader}: give threads, workgroups or groups")
-                workgroups = ceil_div(threads, wg)
+                workgroups = -(-threads // wg)
             groups = fold(workgroups)
-        pipeline = self._pipeline((spec, tuple(present), wg))
-        get_device().dispatch(pipeline, buffers, self.pack(values), groups)
+        key = (spec, tuple(present))
+        pipeline = self._pipelines.get(key) or self._compile(key, values)
+        dev.dispatch(pipeline, buffers, self.pack(values), groups)
 
-    def _pipeline(self, key):
-        """The compiled pipeline for key = (spec values, bindings present, workgroup size)."""
-        dev = get_device()
-        if self._device is not dev:
-            self._pipelines, self._device = {}, dev
-        pipeline = self._pipelines.get(key)
-        if pipeline is None:
-            spec, present, wg = key
-            code = self.source(dict(zip(self._spec_names, spec, strict=True)), set(present))
-            constants = {} if self.grid == "tiles" else {"WG": wg}
-            pipeline = self._pipelines[key] = dev.compile(self.shader, code, "main", constants)
+    def _compile(self, key, values):
+        """Compile the pipeline for key = (spec values, bindings present) on this device.
+
+        The names of a launch are checked here, once per specialization: a name that is
+        not declared is an error (a misspelt one otherwise shows as a missing value)."""
+        if not self._names.issuperset(values):
+            unknown = sorted(values.keys() - self._names)
+            raise TypeError(f"kernel {self.shader}: unknown names {unknown}")
+        spec, present = key
+        code = self.source(dict(zip(self._spec_names, spec, strict=True)), set(present))
+        constants = {} if self.grid == "tiles" else {"WG": self._wg}
+        pipeline = self._device.compile(self.shader, code, "main", constants)
+        self._pipelines[key] = pipeline
         return pipeline

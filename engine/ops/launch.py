@@ -90,7 +90,7 @@ def _elementwise_kernel(num_inputs: int, num_views: int) -> Kernel:
                 write("out", "OUT_T"),
                 *(read(f"in{j}", f"IN{j}_T") for j in range(1, num_inputs + 1)),
             ),
-            # view k's strides at [8k, 8k + 8); scalars: raw bits of the scalar operands
+            # view k's strides at [k ndim, (k + 1) ndim); scalars: raw bits of scalar operands
             params=f"ndim: u32; shape[{MAX_DIMS}], strides[{MAX_DIMS * num_views}],"
             f" offsets[{num_views}], scalars[4]: u32",
             types=("OUT_T", *(f"IN{j}_T" for j in range(1, num_inputs + 1))),
@@ -130,7 +130,8 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
     cshape, cstrides = collapse(shape, strides)
     ndim = len(cshape)
 
-    out_binding, out_offset = bind(out)
+    max_binding = get_device().max_binding_size
+    out_binding, out_offset = _bind(out, max_binding)
     out_start = out_offset - out._offset  # minus the bound range's start, in elements
     values = {"out": out_binding, "OUT_T": out_dtype.wgsl}
     scalars, loads, offsets = [], [], [out_offset]
@@ -146,7 +147,7 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
                 offsets.append(x._offset + out_start)
                 name = "out"
             else:
-                binding, offset = bind(x)
+                binding, offset = _bind(x, max_binding)
                 offsets.append(offset)
                 num_inputs += 1
                 name = f"in{num_inputs}"
@@ -162,9 +163,7 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
     text = _loads_text.get(loads_key)
     if text is None:
         text = _loads_text[loads_key] = operand_loads(loads_key)
-    flat_strides = []
-    for st in cstrides:
-        flat_strides += st + [0] * (MAX_DIMS - len(st))
+    flat_strides = [n for st in cstrides for n in st]  # view k, dim d at k * ndim + d
     _elementwise_kernel(num_inputs, len(offsets))(
         threads=numel,
         **values,
@@ -181,6 +180,12 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
 
 
 _loads_text: dict = {}
+
+
+def _bind(t: Tensor, max_binding: int):
+    """kernel.bind, with the common case (a buffer that fits one binding) inline."""
+    buffer = t._storage.buffer
+    return (buffer, t._offset) if buffer.size <= max_binding else bind(t)
 
 
 def _unaliased(x, out: Tensor, shape, out_strides):

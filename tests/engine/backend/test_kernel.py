@@ -121,7 +121,7 @@ def test_launch_errors_name_the_kernel_and_the_value(echo):
     with pytest.raises(TypeError, match="test_echo.*'count'"):
         echo(threads=1, out=out, x=x, **{k: v for k, v in values.items() if k != "count"})
     with pytest.raises(TypeError, match="test_echo.*unknown names.*'colour'"):
-        echo(threads=1, out=out, x=x, colour=1, **values)
+        echo(threads=1, out=out, x=x, colour=1, **{**values, "MODE": 9})  # checked at compile
     with pytest.raises(TypeError, match="test_echo.*binding 'x'"):
         echo(threads=1, out=out, **values)
     with pytest.raises(TypeError, match="test_echo.*'MODE'"):
