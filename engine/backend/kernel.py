@@ -367,7 +367,7 @@ class Kernel:
         dev = get_device()
         if self._device is not dev:  # a new device: its own pipelines and workgroup size
             self._pipelines, self._device = {}, dev
-            self._wg = 1 if self.grid == "tiles" else (64 if dev.is_cpu else 256)
+            self._wg = 1 if self.grid == "tiles" else workgroup_size()
         max_binding = dev.max_binding_size
         buffers, present = [], []
         for name, optional, auto in self._binding_plan:

@@ -72,68 +72,11 @@ class Expr:
         self.op = op
         self.args = args
 
-    def _binary(self, op, other, reflected=False):
-        return Expr(op, (other, self) if reflected else (self, other))
-
-    def __add__(self, other):
-        return self._binary("+", other)
-
-    def __radd__(self, other):
-        return self._binary("+", other, True)
-
-    def __sub__(self, other):
-        return self._binary("-", other)
-
-    def __rsub__(self, other):
-        return self._binary("-", other, True)
-
-    def __mul__(self, other):
-        return self._binary("*", other)
-
-    def __rmul__(self, other):
-        return self._binary("*", other, True)
-
-    def __truediv__(self, other):
-        return self._binary("/", other)
-
-    def __rtruediv__(self, other):
-        return self._binary("/", other, True)
-
-    def __pow__(self, other):
-        return Expr("pow", (self, other))
-
-    def __rpow__(self, other):
-        return Expr("pow", (other, self))
-
     def __neg__(self):
         return Expr("neg", (self,))
 
     def __abs__(self):
         return Expr("abs", (self,))
-
-    def __lt__(self, other):
-        return self._binary("<", other)
-
-    def __le__(self, other):
-        return self._binary("<=", other)
-
-    def __gt__(self, other):
-        return self._binary(">", other)
-
-    def __ge__(self, other):
-        return self._binary(">=", other)
-
-    def __eq__(self, other):  # type: ignore[override]
-        return self._binary("==", other)
-
-    def __ne__(self, other):  # type: ignore[override]
-        return self._binary("!=", other)
-
-    def __and__(self, other):
-        return self._binary("&", other)
-
-    def __or__(self, other):
-        return self._binary("|", other)
 
     __hash__ = object.__hash__
 
@@ -141,7 +84,34 @@ class Expr:
         raise TypeError("a formula cannot branch on an operand's value: use where()")
 
 
-_BINARY = ("+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "&", "|")
+def _operator(op: str, reflected: bool = False):
+    def method(self, other):
+        return Expr(op, (other, self) if reflected else (self, other))
+
+    return method
+
+
+# Python's operators on Exprs: (dunder name, WGSL operator or function, also reflected)
+_OPERATORS = (
+    ("add", "+", True),
+    ("sub", "-", True),
+    ("mul", "*", True),
+    ("truediv", "/", True),
+    ("pow", "pow", True),
+    ("lt", "<", False),
+    ("le", "<=", False),
+    ("gt", ">", False),
+    ("ge", ">=", False),
+    ("eq", "==", False),
+    ("ne", "!=", False),
+    ("and", "&", False),
+    ("or", "|", False),
+)
+for _name, _op, _reflected in _OPERATORS:
+    setattr(Expr, f"__{_name}__", _operator(_op))
+    if _reflected:
+        setattr(Expr, f"__r{_name}__", _operator(_op, reflected=True))
+_BINARY = {op for _, op, _ in _OPERATORS if op != "pow"}
 
 
 def _literal(value, wgsl_type: str) -> str:
