@@ -75,12 +75,18 @@ LN10 = math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def _zero_grad(g, x, out):
+    """The derivative of a step function, as PyTorch gives it: zero everywhere (even
+    where the incoming gradient is inf or NaN)."""
+    return ex.where(g == g, 0.0, 0.0)
+
+
 def _silu_grad(g, x, out):
     s = ex.sigmoid(x)
     return g * s * (1.0 + x * (1.0 - s))
 
 
-# name: (forward f(x), derivative f(grad, input, output) or None, float only)
+# name: (forward f(x), derivative f(grad, input, output), float only)
 UNARY = {
     "neg": (lambda x: -x, lambda g, x, out: -g, False),
     "abs": (lambda x: ex.abs_(x), lambda g, x, out: g * ex.sign(x), False),
@@ -102,11 +108,11 @@ UNARY = {
     "relu": (lambda x: ex.maximum(x, 0), lambda g, x, out: ex.where(out > 0.0, g, 0.0), False),
     "silu": (lambda x: x * ex.sigmoid(x), _silu_grad, True),
     "erf": (lambda x: ex.erf(x), lambda g, x, out: g * TWO_OVER_SQRT_PI * ex.exp(-x * x), True),
-    "sign": (lambda x: ex.sign(x), None, False),
-    "floor": (lambda x: ex.floor(x), None, False),
-    "ceil": (lambda x: ex.ceil(x), None, False),
-    "round": (lambda x: ex.round_(x), None, False),
-    "trunc": (lambda x: ex.trunc(x), None, False),
+    "sign": (lambda x: ex.sign(x), _zero_grad, False),
+    "floor": (lambda x: ex.floor(x), _zero_grad, False),
+    "ceil": (lambda x: ex.ceil(x), _zero_grad, False),
+    "round": (lambda x: ex.round_(x), _zero_grad, False),
+    "trunc": (lambda x: ex.trunc(x), _zero_grad, False),
     "frac": (lambda x: x - ex.trunc(x), lambda g, x, out: g, True),
 }
 _INT_IDENTITY = ("floor", "ceil", "round", "trunc")

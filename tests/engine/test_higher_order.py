@@ -97,6 +97,12 @@ UNARY = {
     "silu": "any",
     "erf": "any",
     "frac": "frac",
+    # step functions: zero gradients, as in PyTorch
+    "sign": "any",
+    "floor": "any",
+    "ceil": "any",
+    "round": "any",
+    "trunc": "any",
 }
 
 
