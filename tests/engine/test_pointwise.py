@@ -309,3 +309,20 @@ def test_in_place_with_an_overlapping_input_reads_the_old_values():
     e2 = engine.arange(6).float()
     e2[1:].copy_(e2[:-1])
     assert e2.tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_pow_gradient_is_zero_where_the_exponent_is_zero_even_at_zero():
+    import torch
+
+    values = [0.0, 1.5, -2.0]
+    for exponent in (0, 0.0):
+        x = engine.tensor(values, requires_grad=True)
+        (x**exponent).sum().backward()
+        xt = torch.tensor(values, requires_grad=True)
+        (xt**exponent).sum().backward()
+        assert x.grad.tolist() == xt.grad.tolist()
+    x, e = engine.tensor(values, requires_grad=True), engine.tensor([0.0, 2.0, 0.0])
+    (x**e).sum().backward()
+    xt, et = torch.tensor(values, requires_grad=True), torch.tensor([0.0, 2.0, 0.0])
+    (xt**et).sum().backward()
+    assert x.grad.tolist() == xt.grad.tolist()
