@@ -257,7 +257,7 @@ def _int_pow(x, e):
 
 
 def _pow_grad(g, x, e):  # d x^e / d x, 0 where e == 0 (as PyTorch: x^0 is 1 even at x = 0)
-    return ex.where(e == 0.0, 0.0, g * e * ex.pow_(x, e - 1.0))
+    return ex.where(e == 0.0, g * 0.0, g * e * ex.pow_(x, e - 1.0))
 
 
 def _pow_exponent_grad(g, x, e, out):  # d x^e / d e, 0 at x == 0 (0^e is 0 or 1 there)
