@@ -214,28 +214,43 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         raise RuntimeError("clamp(): At least one of 'min' or 'max' must not be None")
     out = input
     if min is not None:
-        out = maximum(out, min) if isinstance(min, Tensor) else _clamp_scalar(out, min, "max")
+        out = _clamp_to(out, min, "max")
     if max is not None:
-        out = minimum(out, max) if isinstance(max, Tensor) else _clamp_scalar(out, max, "min")
+        out = _clamp_to(out, max, "min")
     return out
 
 
 clip = clamp
 
-# fn: (forward, derivative) of clamping to one scalar bound (max: from below)
+# fn: (forward, d/d input, d/d bound) of clamping to one bound (max: from below). At a
+# tie the input gets the gradient, as in PyTorch's clamp.
 _CLAMP = {
-    "max": (lambda x, bound: ex.maximum(x, bound), lambda g, x, b: ex.where(x >= b, g, 0.0)),
-    "min": (lambda x, bound: ex.minimum(x, bound), lambda g, x, b: ex.where(x <= b, g, 0.0)),
+    "max": (
+        lambda x, b: ex.maximum(x, b),
+        lambda g, x, b: ex.where(x >= b, g, 0.0),
+        lambda g, x, b: ex.where(x < b, g, 0.0),
+    ),
+    "min": (
+        lambda x, b: ex.minimum(x, b),
+        lambda g, x, b: ex.where(x <= b, g, 0.0),
+        lambda g, x, b: ex.where(x > b, g, 0.0),
+    ),
 }
 
 
-def _clamp_scalar(x: Tensor, bound, fn: str) -> Tensor:
-    dt = promote(x.dtype.category, category_of_scalar(bound))
-    forward, rule = _CLAMP[fn]
+def _clamp_to(x: Tensor, bound, fn: str) -> Tensor:
+    """x clamped to one bound, a number or a tensor (broadcast)."""
+    dt = _binary_dtype("clamp", x, bound)
+    forward, rule, bound_rule = _CLAMP[fn]
     out = formula_map(forward, [x, bound], dt, dt)
-    return autograd.record(
-        out, "ClampBackward1", (x,), lambda g, o: (derivative(rule, g, x, bound),)
-    )
+
+    def grad_fn(g, o):
+        return (
+            sum_to(derivative(rule, g, x, bound), x.shape) if _needs(x) else None,
+            sum_to(derivative(bound_rule, g, x, bound), bound.shape) if _needs(bound) else None,
+        )
+
+    return autograd.record(out, "ClampBackward1", (x, bound), grad_fn)
 
 
 # exponents with a cheaper forward than pow_

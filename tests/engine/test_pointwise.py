@@ -326,3 +326,15 @@ def test_pow_gradient_is_zero_where_the_exponent_is_zero_even_at_zero():
     xt, et = torch.tensor(values, requires_grad=True), torch.tensor([0.0, 2.0, 0.0])
     (xt**et).sum().backward()
     assert x.grad.tolist() == xt.grad.tolist()
+
+
+@pytest.mark.parametrize("bound", ["min", "max"])
+def test_clamp_to_a_tensor_bound_gives_ties_to_the_input(bound):
+    values, limits = [-1.0, 0.5, 2.0, 0.0], [0.0, 0.5, 1.0, 0.0]
+    weights = [1.0, 2.0, 3.0, 4.0]
+    x, b = engine.tensor(values, requires_grad=True), engine.tensor(limits, requires_grad=True)
+    (x.clamp(**{bound: b}) * engine.tensor(weights)).sum().backward()
+    xt, bt = torch.tensor(values, requires_grad=True), torch.tensor(limits, requires_grad=True)
+    (xt.clamp(**{bound: bt}) * torch.tensor(weights)).sum().backward()
+    assert x.grad.tolist() == xt.grad.tolist()
+    assert b.grad.tolist() == bt.grad.tolist()
