@@ -38,6 +38,7 @@ WGSL = {
     "sigmoid": "m_sigmoid",
     "erf": "m_erf",
     "pow": "m_pow",
+    "isnan": "m_is_nan",  # from the bits: compilers may fold x != x to false
     "maximum": "max",
     "minimum": "min",
     "where": "select",  # select(if_false, if_true, condition)
@@ -57,6 +58,7 @@ _PYTHON = {
     "tanh": math.tanh,
     "floor": math.floor,
     "trunc": math.trunc,
+    "isnan": math.isnan,
     "maximum": max,
     "minimum": min,
     "pow": lambda x, y: x**y,
@@ -78,6 +80,9 @@ class Expr:
     def __abs__(self):
         return Expr("abs", (self,))
 
+    def __invert__(self):  # bitwise not of an integer
+        return Expr("~", (self,))
+
     __hash__ = object.__hash__
 
     def __bool__(self):
@@ -97,6 +102,7 @@ _OPERATORS = (
     ("sub", "-", True),
     ("mul", "*", True),
     ("truediv", "/", True),
+    ("mod", "%", True),
     ("pow", "pow", True),
     ("lt", "<", False),
     ("le", "<=", False),
@@ -106,12 +112,14 @@ _OPERATORS = (
     ("ne", "!=", False),
     ("and", "&", False),
     ("or", "|", False),
+    ("xor", "^", False),
 )
 for _name, _op, _reflected in _OPERATORS:
     setattr(Expr, f"__{_name}__", _operator(_op))
     if _reflected:
         setattr(Expr, f"__r{_name}__", _operator(_op, reflected=True))
 _BINARY = {op for _, op, _ in _OPERATORS if op != "pow"}
+_UNARY_OPERATORS = {"neg": "-", "~": "~", "not": "!"}
 
 
 def _literal(value, wgsl_type: str) -> str:
@@ -138,8 +146,10 @@ def _emit(node, wgsl_type: str, names: dict) -> str:
     parts = [_emit(a, wgsl_type, names) for a in args]
     if op in _BINARY:
         return f"({parts[0]} {op} {parts[1]})"
-    if op == "neg":
-        return f"(-{parts[0]})"
+    if op in _UNARY_OPERATORS:
+        return f"({_UNARY_OPERATORS[op]}{parts[0]})"
+    if op == "bits":
+        return f"select(0u, 1u, {parts[0]})"
     if op == "where":
         condition, if_true, if_false = parts
         return f"select({if_false}, {if_true}, {condition})"
@@ -246,10 +256,21 @@ tanh = _function("tanh")
 sigmoid = _function("sigmoid")
 erf = _function("erf")
 pow_ = _function("pow")
+isnan = _function("isnan")
 maximum = _function("maximum")
 minimum = _function("minimum")
 f32 = _function("f32")
 i32 = _function("i32")
+
+
+def not_(condition):
+    """The negation of a condition (Python's `not` cannot be overloaded)."""
+    return Expr("not", (condition,))
+
+
+def bits(condition):
+    """A condition as the 0/1 that bool tensors store (u32): what a bool-valued op writes."""
+    return Expr("bits", (condition,))
 
 
 def where(condition, if_true, if_false):

@@ -44,11 +44,16 @@ def _kinds(operands) -> tuple:
     )
 
 
-def formula_map(formula, operands, compute, out_dtype, out=None):
-    """Dispatch the formula `formula(*operands)` (see expr), computed in dtype `compute`."""
-    text, used, _ = ex.wgsl(formula, _kinds(operands), compute.wgsl)
+def formula_map(formula, operands, compute, out_dtype, out=None, *, raw_bools=False):
+    """Dispatch the formula `formula(*operands)` (see expr), computed in dtype `compute`.
+
+    A bool tensor operand is a condition in the formula, unless `raw_bools`: then it is its
+    stored 0/1 (u32), for arithmetic and comparisons on bool tensors. The formula's value
+    has out_dtype's WGSL type (a bool-valued formula ends in `ex.bits`)."""
+    kinds = ("value",) * len(operands) if raw_bools else _kinds(operands)
+    text, used, _ = ex.wgsl(formula, kinds, compute.wgsl)
     if out is not None:
-        text = convert(text, compute.wgsl, out.dtype.wgsl)
+        text, out_dtype = convert(text, out_dtype.wgsl, out.dtype.wgsl), out.dtype
     return map_(text, [operands[k] for k in used], compute, out_dtype, out=out)
 
 
@@ -128,7 +133,7 @@ def unary(name: str, x: Tensor, out: Tensor | None = None) -> Tensor:
     compute = float32 if float_only or x.dtype is bool_ else x.dtype
     if not float_only and x.dtype is int32 and name in _INT_IDENTITY:
         forward = _identity
-    result = formula_map(forward, [x], compute, compute if out is None else out.dtype, out=out)
+    result = formula_map(forward, [x], compute, compute, out=out)
     if rule is not None:
         autograd.record(
             result, name.capitalize() + "Backward0", (x,), lambda g, o: (derivative(rule, g, x, o),)
@@ -332,29 +337,57 @@ def _binary_dtype(name, a, b):
     return promote(_category(a), _category(b))
 
 
-def _result(name, expr, a, b, compute, out_dtype, out=None):
-    if out is not None:
-        if compute.category > out.dtype.category and not name.startswith(
-            ("eq", "ne", "lt", "le", "gt", "ge")
-        ):
-            raise RuntimeError(
-                f"{name}: result type {compute.name} can't be cast to the desired output type "
-                f"{out.dtype.name}"
-            )
-        expr = convert(expr, out_dtype.wgsl, out.dtype.wgsl)
-        return map_(expr, [a, b], compute, out.dtype, out=out)
-    return map_(expr, [a, b], compute, out_dtype)
+def _result(name, formula, operands, compute, out=None):
+    """formula(*operands) in dtype `compute` (bool tensors as their 0/1), into `out` if given."""
+    if out is not None and compute.category > out.dtype.category:
+        raise RuntimeError(
+            f"{name}: result type {compute.name} can't be cast to the desired output type "
+            f"{out.dtype.name}"
+        )
+    return formula_map(formula, operands, compute, compute, out=out, raw_bools=True)
+
+
+def _plus(a, b):
+    return a + b
+
+
+def _plus_scaled(a, b, alpha):
+    return a + b * alpha
+
+
+def _minus(a, b):
+    return a - b
+
+
+def _minus_scaled(a, b, alpha):
+    return a - b * alpha
+
+
+def _times(a, b):
+    return a * b
+
+
+def _over(a, b):
+    return a / b
+
+
+def _either(a, b):  # bool + bool and bool | bool on 0/1
+    return a | b
+
+
+def _both(a, b):  # bool * bool and bool & bool on 0/1
+    return a & b
 
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other, broadcast."""
     dt = _binary_dtype("add", input, other)
     if dt is bool_:
-        dt = bool_
-        expr = "x0 | x1"
+        result = _result("add", _either, [input, other], dt, out)
+    elif alpha == 1:
+        result = _result("add", _plus, [input, other], dt, out)
     else:
-        expr = "x0 + x1" if alpha == 1 else f"x0 + x1 * {dt.wgsl}({alpha})"
-    result = _result("add", expr, input, other, dt, dt, out)
+        result = _result("add", _plus_scaled, [input, other, alpha], dt, out)
 
     def grad_fn(g, o):
         return (
@@ -370,8 +403,10 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     dt = _binary_dtype("sub", input, other)
     if dt is bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported")
-    expr = "x0 - x1" if alpha == 1 else f"x0 - x1 * {dt.wgsl}({alpha})"
-    result = _result("sub", expr, input, other, dt, dt, out)
+    if alpha == 1:
+        result = _result("sub", _minus, [input, other], dt, out)
+    else:
+        result = _result("sub", _minus_scaled, [input, other, alpha], dt, out)
 
     def grad_fn(g, o):
         return (
@@ -384,7 +419,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
 
 def mul(input, other, *, out=None) -> Tensor:
     dt = _binary_dtype("mul", input, other)
-    result = _result("mul", "x0 & x1" if dt is bool_ else "x0 * x1", input, other, dt, dt, out)
+    result = _result("mul", _both if dt is bool_ else _times, [input, other], dt, out)
 
     def grad_fn(g, o):
         return (
@@ -401,16 +436,14 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
         return floor_divide(input, other)
     if rounding_mode == "trunc":
         dt = _binary_dtype("div", input, other)
-        if dt is float32:
-            return _result("div", _wgsl(lambda a, b: ex.trunc(a / b)), input, other, dt, dt, out)
-        return _result("div", "x0 / x1", input, other, dt, dt, out)
+        return _result("div", _truncated if dt is float32 else _over, [input, other], dt, out)
     if rounding_mode is not None:
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
             f"but found '{rounding_mode}'"
         )
     _binary_dtype("div", input, other)
-    result = _result("div", "x0 / x1", input, other, float32, float32, out)
+    result = _result("div", _over, [input, other], float32, out)
 
     def grad_fn(g, o):
         ga = sum_to(derivative(_div_grad, g, other), input.shape) if _needs(input) else None
@@ -437,17 +470,27 @@ multiply = mul
 subtract = sub
 
 
-def _wgsl(formula) -> str:
-    """The WGSL of a float formula of x0, x1, ... (see expr)."""
-    return ex.wgsl(formula, ("value",) * formula.__code__.co_argcount)[0]
+def _truncated(a, b):
+    return ex.trunc(a / b)
+
+
+def _int_floor_divide(a, b):  # integer division rounds toward zero: one less when signs differ
+    return ex.where((a % b != 0) & ((a < 0) != (b < 0)), a / b - 1, a / b)
+
+
+def _int_remainder(a, b):  # the sign of b, as Python's %
+    return ex.where((a % b != 0) & ((a % b < 0) != (b < 0)), a % b + b, a % b)
+
+
+def _int_fmod(a, b):  # the sign of a, as C's %
+    return a % b
 
 
 def floor_divide(input, other) -> Tensor:
     dt = _binary_dtype("floor_divide", input, other)
     if dt is float32:
         return formula_map(lambda a, b: ex.floor(a / b), [input, other], dt, dt)
-    expr = "select(x0 / x1, x0 / x1 - 1i, (x0 % x1 != 0i) && ((x0 < 0i) != (x1 < 0i)))"
-    return map_(expr, [input, other], int32, int32)
+    return formula_map(_int_floor_divide, [input, other], int32, int32, raw_bools=True)
 
 
 def _modulus(name, input, other) -> Tensor:
@@ -476,8 +519,7 @@ def remainder(input, other) -> Tensor:
     dt = _binary_dtype("remainder", input, other)
     if dt is float32:
         return _modulus("remainder", input, other)
-    expr = "select(x0 % x1, x0 % x1 + x1, (x0 % x1 != 0i) && ((x0 % x1 < 0i) != (x1 < 0i)))"
-    return map_(expr, [input, other], int32, int32)
+    return formula_map(_int_remainder, [input, other], int32, int32, raw_bools=True)
 
 
 def fmod(input, other) -> Tensor:
@@ -485,7 +527,7 @@ def fmod(input, other) -> Tensor:
     dt = _binary_dtype("fmod", input, other)
     if dt is float32:
         return _modulus("fmod", input, other)
-    return map_("x0 % x1", [input, other], dt, dt)
+    return formula_map(_int_fmod, [input, other], dt, dt, raw_bools=True)
 
 
 def _extremum(name, input, other):
@@ -523,83 +565,139 @@ def minimum(input, other) -> Tensor:
     return _extremum("minimum", input, other)
 
 
-def _compare(name, op, input, other):
+_COMPARISONS = {
+    "eq": lambda a, b: ex.bits(a == b),
+    "ne": lambda a, b: ex.bits(a != b),
+    "lt": lambda a, b: ex.bits(a < b),
+    "le": lambda a, b: ex.bits(a <= b),
+    "gt": lambda a, b: ex.bits(a > b),
+    "ge": lambda a, b: ex.bits(a >= b),
+}
+
+
+# Float comparisons say outright what NaN gives (true for ne, false for the others):
+# WGSL lets a compiler assume that no operand is NaN, and lavapipe's does.
+_FLOAT_COMPARISONS = {
+    "eq": lambda a, b: ex.bits((a == b) & ex.not_(ex.isnan(a) | ex.isnan(b))),
+    "ne": lambda a, b: ex.bits((a != b) | ex.isnan(a) | ex.isnan(b)),
+    "lt": lambda a, b: ex.bits((a < b) & ex.not_(ex.isnan(a) | ex.isnan(b))),
+    "le": lambda a, b: ex.bits((a <= b) & ex.not_(ex.isnan(a) | ex.isnan(b))),
+    "gt": lambda a, b: ex.bits((a > b) & ex.not_(ex.isnan(a) | ex.isnan(b))),
+    "ge": lambda a, b: ex.bits((a >= b) & ex.not_(ex.isnan(a) | ex.isnan(b))),
+}
+
+
+def _compare(name, input, other):
     dt = _binary_dtype(name, input, other)
-    return map_(f"select(0u, 1u, x0 {op} x1)", [input, other], dt, bool_)
+    formulas = _FLOAT_COMPARISONS if dt is float32 else _COMPARISONS
+    return formula_map(formulas[name], [input, other], dt, bool_, raw_bools=True)
 
 
 def eq(input, other):
-    return _compare("eq", "==", input, other)
+    return _compare("eq", input, other)
 
 
 def ne(input, other):
-    return _compare("ne", "!=", input, other)
+    return _compare("ne", input, other)
 
 
 def lt(input, other):
-    return _compare("lt", "<", input, other)
+    return _compare("lt", input, other)
 
 
 def le(input, other):
-    return _compare("le", "<=", input, other)
+    return _compare("le", input, other)
 
 
 def gt(input, other):
-    return _compare("gt", ">", input, other)
+    return _compare("gt", input, other)
 
 
 def ge(input, other):
-    return _compare("ge", ">=", input, other)
+    return _compare("ge", input, other)
 
 
 less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
 
 
+FLOAT_MAX = 3.4028234663852886e38
+
+
+def _float_test(formula, input):
+    return formula_map(formula, [input], float32, bool_)
+
+
 def isnan(input):
-    return map_("select(0u, 1u, x0 != x0)", [input], float32, bool_)
+    return _float_test(lambda x: ex.bits(ex.isnan(x)), input)
 
 
 def isinf(input):
-    return map_("select(0u, 1u, abs(x0) > 3.4028234663852886e38)", [input], float32, bool_)
+    return _float_test(lambda x: ex.bits(ex.abs_(x) > FLOAT_MAX), input)
 
 
 def isfinite(input):
-    return map_("select(0u, 1u, abs(x0) <= 3.4028234663852886e38)", [input], float32, bool_)
+    return _float_test(lambda x: ex.bits((ex.abs_(x) <= FLOAT_MAX) & ex.not_(ex.isnan(x))), input)
+
+
+# logical ops see their operands as conditions (nonzero is true)
+_LOGICAL = {
+    "not": lambda a: ex.bits(ex.not_(a)),
+    "and": lambda a, b: ex.bits(a & b),
+    "or": lambda a, b: ex.bits(a | b),
+    "xor": lambda a, b: ex.bits(a != b),
+}
 
 
 def logical_not(input):
-    return map_("1u - x0", [input], bool_, bool_)
+    return formula_map(_LOGICAL["not"], [_as_bool(input)], bool_, bool_)
 
 
 def logical_and(input, other):
-    return map_("x0 & x1", [input, other], bool_, bool_)
+    return formula_map(_LOGICAL["and"], [_as_bool(input), _as_bool(other)], bool_, bool_)
 
 
 def logical_or(input, other):
-    return map_("x0 | x1", [input, other], bool_, bool_)
+    return formula_map(_LOGICAL["or"], [_as_bool(input), _as_bool(other)], bool_, bool_)
 
 
 def logical_xor(input, other):
-    return map_("x0 ^ x1", [input, other], bool_, bool_)
+    return formula_map(_LOGICAL["xor"], [_as_bool(input), _as_bool(other)], bool_, bool_)
 
 
-def _bitwise(name, op, input, other):
+def _as_bool(x):
+    """x as a bool tensor (nonzero is true), so that a formula sees it as a condition."""
+    return x if not isinstance(x, Tensor) or x.dtype is bool_ else ne(x, 0)
+
+
+# bitwise ops on the stored integers (bool tensors: their 0/1)
+_BITWISE = {
+    "bitwise_and": lambda a, b: a & b,
+    "bitwise_or": lambda a, b: a | b,
+    "bitwise_xor": lambda a, b: a ^ b,
+}
+
+
+def _bitwise(name, input, other):
     dt = _binary_dtype(name, input, other)
     if dt is float32:
         raise RuntimeError(f"{name} is only supported for integer and bool tensors")
-    return map_(f"x0 {op} x1", [input, other], dt, dt)
+    return formula_map(_BITWISE[name], [input, other], dt, dt, raw_bools=True)
 
 
 def bitwise_and(input, other):
-    return _bitwise("bitwise_and", "&", input, other)
+    return _bitwise("bitwise_and", input, other)
 
 
 def bitwise_or(input, other):
-    return _bitwise("bitwise_or", "|", input, other)
+    return _bitwise("bitwise_or", input, other)
 
 
 def bitwise_xor(input, other):
-    return _bitwise("bitwise_xor", "^", input, other)
+    return _bitwise("bitwise_xor", input, other)
+
+
+def _complement(x):
+    return ~x
 
 
 def bitwise_not(input):
@@ -607,10 +705,18 @@ def bitwise_not(input):
         return logical_not(input)
     if input.dtype is float32:
         raise RuntimeError("bitwise_not is only supported for integer and bool tensors")
-    return map_("~x0", [input], int32, int32)
+    return formula_map(_complement, [input], int32, int32)
 
 
 # ---- ternary -----------------------------------------------------------------------
+
+
+def _select(condition, a, b):
+    return ex.where(condition, a, b)
+
+
+def _select_bits(condition, a, b):  # bool a and b are conditions too
+    return ex.bits(ex.where(condition, a, b))
 
 
 def where(condition, input=None, other=None) -> Tensor:
@@ -622,8 +728,8 @@ def where(condition, input=None, other=None) -> Tensor:
     if not isinstance(condition, Tensor) or condition.dtype is not bool_:
         raise RuntimeError("where expected condition to be a boolean tensor")
     dt = _binary_dtype("where", input, other)
-    out = elementwise(
-        "select(x2, x1, x0 != 0u)", [condition, input, other], ["u32", dt.wgsl, dt.wgsl], dt
+    out = formula_map(
+        _select if dt is not bool_ else _select_bits, [condition, input, other], dt, dt
     )
 
     def grad_fn(g, o):

@@ -338,3 +338,52 @@ def test_clamp_to_a_tensor_bound_gives_ties_to_the_input(bound):
     (xt.clamp(**{bound: bt}) * torch.tensor(weights)).sum().backward()
     assert x.grad.tolist() == xt.grad.tolist()
     assert b.grad.tolist() == bt.grad.tolist()
+
+
+_INTS, _DIVISORS = [-7, -3, 0, 3, 7, 5], [2, -2, 3, -4, -3, 5]
+_BOOLS, _BOOLS2 = [True, False, True, False, True, True], [True, True, False, False, False, True]
+_SPECIAL = [-1.5, 0.0, float("nan"), float("inf"), -float("inf"), 2.0]
+
+# integer, bool and NaN semantics of the elementwise ops, each against torch on both drivers
+_SEMANTICS = {
+    "floor_divide": lambda m: m.floor_divide(m.tensor(_INTS), m.tensor(_DIVISORS)),
+    "remainder": lambda m: m.remainder(m.tensor(_INTS), m.tensor(_DIVISORS)),
+    "fmod": lambda m: m.fmod(m.tensor(_INTS), m.tensor(_DIVISORS)),
+    "div_trunc": lambda m: m.div(m.tensor(_INTS), m.tensor(_DIVISORS), rounding_mode="trunc"),
+    "div_floor": lambda m: m.div(m.tensor(_INTS), m.tensor(_DIVISORS), rounding_mode="floor"),
+    "add_alpha": lambda m: m.add(m.tensor(_INTS), m.tensor(_DIVISORS), alpha=3),
+    "sub_alpha": lambda m: m.sub(m.tensor(_SPECIAL), 2.0, alpha=0.5),
+    "add_out": lambda m: m.add(m.tensor(_INTS), m.tensor(_DIVISORS), out=m.zeros(6)),
+    "bool_add": lambda m: m.tensor(_BOOLS) + m.tensor(_BOOLS2),
+    "bool_mul": lambda m: m.tensor(_BOOLS) * m.tensor(_BOOLS2),
+    "int_times_bool": lambda m: m.tensor(_INTS) * m.tensor(_BOOLS),
+    "bool_lt": lambda m: m.tensor(_BOOLS) < m.tensor(_BOOLS2),
+    "bool_eq": lambda m: m.tensor(_BOOLS) == m.tensor(_BOOLS2),
+    "int_ge": lambda m: m.tensor(_INTS) >= m.tensor(_DIVISORS),
+    "int_eq_float": lambda m: m.tensor(_INTS) == 3.0,
+    "nan_ne": lambda m: m.tensor(_SPECIAL) != 0.0,
+    "nan_eq": lambda m: m.tensor(_SPECIAL) == m.tensor(_SPECIAL),
+    "nan_lt": lambda m: m.tensor(_SPECIAL) < 1.0,
+    "isnan": lambda m: m.isnan(m.tensor(_SPECIAL)),
+    "isinf": lambda m: m.isinf(m.tensor(_SPECIAL)),
+    "isfinite": lambda m: m.isfinite(m.tensor(_SPECIAL)),
+    "logical_not": lambda m: m.logical_not(m.tensor(_INTS)),
+    "logical_and": lambda m: m.logical_and(m.tensor(_INTS), m.tensor(_DIVISORS)),
+    "logical_or_nan": lambda m: m.logical_or(m.tensor(_SPECIAL), m.tensor([0.0] * 6)),
+    "logical_xor": lambda m: m.logical_xor(m.tensor(_BOOLS), m.tensor(_BOOLS2)),
+    "bitwise_and": lambda m: m.tensor(_INTS) & m.tensor(_DIVISORS),
+    "bitwise_or": lambda m: m.tensor(_INTS) | m.tensor(_DIVISORS),
+    "bitwise_xor_bool": lambda m: m.tensor(_BOOLS) ^ m.tensor(_BOOLS2),
+    "bitwise_not": lambda m: ~m.tensor(_INTS),
+    "bitwise_not_bool": lambda m: ~m.tensor(_BOOLS),
+    "where_float": lambda m: m.where(m.tensor(_BOOLS), m.tensor(_SPECIAL), 0.0),
+    "where_bool": lambda m: m.where(m.tensor(_BOOLS), m.tensor(_BOOLS2), m.tensor(_BOOLS)),
+    "where_int": lambda m: m.where(m.tensor(_BOOLS2), m.tensor(_INTS), m.tensor(_DIVISORS)),
+}
+
+
+@pytest.mark.parametrize("name", list(_SEMANTICS))
+def test_integer_bool_and_nan_semantics_match_torch(name):
+    got, want = _SEMANTICS[name](engine), _SEMANTICS[name](torch)
+    assert str(got.tolist()) == str(want.tolist())
+    assert got.dtype.name == str(want.dtype).replace("torch.", "").replace("int64", "int32")
