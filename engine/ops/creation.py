@@ -9,6 +9,7 @@ from ..backend.kernel import Kernel, write
 from ..dtypes import bool_, category_of_scalar, float32, int32, promote, to_dtype
 from ..random import default_generator
 from ..tensor import Tensor
+from . import expr as ex
 from .launch import elementwise
 
 
@@ -193,7 +194,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     n = max(math.ceil((end - start) / step), 0)
     dt = promote(*(category_of_scalar(x) for x in (start, end, step)), 1)
     dt = dt if dtype is None else to_dtype(dtype)
-    t = _index_fill((n,), dt, f"x0 + {dt.wgsl}(i) * x1", [start, step])
+    index = ex.f32(ex.INDEX) if dt is float32 else ex.i32(ex.INDEX)
+    t = _index_fill((n,), dt, lambda start, step: start + index * step, [start, step])
     return _finish(t, requires_grad)
 
 
@@ -205,23 +207,30 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     if steps == 1:
         return full((1,), start, dtype=dt, requires_grad=requires_grad)
     step = (end - start) / max(steps - 1, 1)
+
     # as PyTorch: the first half counts up from start, the second half down from end
-    expr = f"select(x1 - f32({steps - 1}u - i) * x2, x0 + f32(i) * x2, i < {steps // 2}u)"
-    t = _index_fill((steps,), float32, expr, [float(start), float(end), step])
+    def value(start, end, step):
+        up = start + ex.f32(ex.INDEX) * step
+        down = end - ex.f32(ex.u32(steps - 1 - ex.INDEX)) * step
+        return ex.where(ex.u32(ex.INDEX) < ex.u32(steps // 2), up, down)
+
+    t = _index_fill((steps,), float32, value, [float(start), float(end), step])
     return _finish(t if dt is float32 else t.to(dt), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     m = n if m is None else m
     dt = float32 if dtype is None else to_dtype(dtype)
-    one, zero = {float32: ("1.0", "0.0"), int32: ("1i", "0i"), bool_: ("1u", "0u")}[dt]
-    t = _index_fill((n, m), dt, f"select({zero}, {one}, i / {max(m, 1)}u == i % {max(m, 1)}u)", [])
+    cols = max(m, 1)
+    diagonal = ex.u32(ex.INDEX / cols) == ex.u32(ex.INDEX % cols)
+    t = _index_fill((n, m), dt, lambda: ex.where(diagonal, 1, 0), [])
     return _finish(t, requires_grad)
 
 
-def _index_fill(shape, dt, expr, scalars) -> Tensor:
-    """A new contiguous tensor with out[i] = expr(i, scalars as x0, x1, ...)."""
-    return elementwise(expr, scalars, [dt.wgsl] * len(scalars), dt, shape=shape)
+def _index_fill(shape, dt, formula, scalars) -> Tensor:
+    """A new contiguous tensor with out[i] = formula(*scalars), a formula of ex.INDEX (= i)."""
+    text, used, _ = ex.wgsl(formula, ("value",) * len(scalars), dt.wgsl)
+    return elementwise(text, [scalars[k] for k in used], [dt.wgsl] * len(used), dt, shape=shape)
 
 
 # ---- random -----------------------------------------------------------------------

@@ -143,6 +143,8 @@ def _emit(node, wgsl_type: str, names: dict) -> str:
     op, args = node.op, node.args
     if op == "operand":
         return names[args[0]]
+    if op == "index":
+        return "i"
     parts = [_emit(a, wgsl_type, names) for a in args]
     if op in _BINARY:
         return f"({parts[0]} {op} {parts[1]})"
@@ -155,6 +157,8 @@ def _emit(node, wgsl_type: str, names: dict) -> str:
         return f"select({if_false}, {if_true}, {condition})"
     if op in ("f32", "i32"):  # a conversion: constants inside have the other type
         return f"{op}({_emit(args[0], 'i32' if op == 'f32' else 'f32', names)})"
+    if op == "u32":  # index arithmetic: constants inside are u32
+        return f"u32({_emit(args[0], 'u32', names)})"
     return f"{WGSL[op]}({', '.join(parts)})"
 
 
@@ -261,6 +265,15 @@ maximum = _function("maximum")
 minimum = _function("minimum")
 f32 = _function("f32")
 i32 = _function("i32")
+
+
+# The thread's flat index into the output (u32): for the fills of engine.ops.creation.
+INDEX = Expr("index", ())
+
+
+def u32(value):
+    """`value` (the INDEX, or index arithmetic with integer constants) as a u32."""
+    return Expr("u32", (value,))
 
 
 def not_(condition):
