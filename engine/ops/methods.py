@@ -1,5 +1,9 @@
 """Install the op functions as Tensor methods and operators (t.exp(), t + u, t[0], ...).
 
+Where a method comes from: every row of `pointwise.UNARY` is `t.name()` and `t.name_()`
+(grep `"exp":` to land on exp's forward and derivative); every other method is one line of
+the tables below (`_METHODS`, `_INPLACE`, `_DIRECT`) or of `install()`.
+
 In-place methods (`add_`, `mul_`, ...) write straight into the tensor when no graph
 is being recorded (the optimizer and init path). Under autograd, an in-place op on
 a non-leaf computes the result out of place and rebinds the tensor to it, so saved
@@ -363,6 +367,7 @@ def _random_method(fn):
 
 
 def install() -> None:
+    """Attach every method; run once, by engine.ops at import."""
     for name, fn in _METHODS.items():
         setattr(Tensor, name, fn)
     for name in pointwise.UNARY:
