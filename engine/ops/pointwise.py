@@ -347,47 +347,29 @@ def _result(name, formula, operands, compute, out=None):
     return formula_map(formula, operands, compute, compute, out=out, raw_bools=True)
 
 
-def _plus(a, b):
-    return a + b
-
-
-def _plus_scaled(a, b, alpha):
-    return a + b * alpha
-
-
-def _minus(a, b):
-    return a - b
-
-
-def _minus_scaled(a, b, alpha):
-    return a - b * alpha
-
-
-def _times(a, b):
-    return a * b
-
-
-def _over(a, b):
-    return a / b
-
-
-def _either(a, b):  # bool + bool and bool | bool on 0/1
-    return a | b
-
-
-def _both(a, b):  # bool * bool and bool & bool on 0/1
-    return a & b
+# the arithmetic of the binary ops (bool tensors: on their 0/1, as PyTorch's | and &)
+_ARITHMETIC = {
+    "plus": lambda a, b: a + b,
+    "plus_scaled": lambda a, b, alpha: a + b * alpha,
+    "minus": lambda a, b: a - b,
+    "minus_scaled": lambda a, b, alpha: a - b * alpha,
+    "times": lambda a, b: a * b,
+    "over": lambda a, b: a / b,
+    "truncated": lambda a, b: ex.trunc(a / b),
+    "either": lambda a, b: a | b,
+    "both": lambda a, b: a & b,
+}
 
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other, broadcast."""
     dt = _binary_dtype("add", input, other)
     if dt is bool_:
-        result = _result("add", _either, [input, other], dt, out)
+        result = _result("add", _ARITHMETIC["either"], [input, other], dt, out)
     elif alpha == 1:
-        result = _result("add", _plus, [input, other], dt, out)
+        result = _result("add", _ARITHMETIC["plus"], [input, other], dt, out)
     else:
-        result = _result("add", _plus_scaled, [input, other, alpha], dt, out)
+        result = _result("add", _ARITHMETIC["plus_scaled"], [input, other, alpha], dt, out)
 
     def grad_fn(g, o):
         return (
@@ -404,9 +386,9 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     if dt is bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported")
     if alpha == 1:
-        result = _result("sub", _minus, [input, other], dt, out)
+        result = _result("sub", _ARITHMETIC["minus"], [input, other], dt, out)
     else:
-        result = _result("sub", _minus_scaled, [input, other, alpha], dt, out)
+        result = _result("sub", _ARITHMETIC["minus_scaled"], [input, other, alpha], dt, out)
 
     def grad_fn(g, o):
         return (
@@ -419,7 +401,8 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
 
 def mul(input, other, *, out=None) -> Tensor:
     dt = _binary_dtype("mul", input, other)
-    result = _result("mul", _both if dt is bool_ else _times, [input, other], dt, out)
+    formula = _ARITHMETIC["both" if dt is bool_ else "times"]
+    result = _result("mul", formula, [input, other], dt, out)
 
     def grad_fn(g, o):
         return (
@@ -436,14 +419,15 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
         return floor_divide(input, other)
     if rounding_mode == "trunc":
         dt = _binary_dtype("div", input, other)
-        return _result("div", _truncated if dt is float32 else _over, [input, other], dt, out)
+        formula = _ARITHMETIC["truncated" if dt is float32 else "over"]
+        return _result("div", formula, [input, other], dt, out)
     if rounding_mode is not None:
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
             f"but found '{rounding_mode}'"
         )
     _binary_dtype("div", input, other)
-    result = _result("div", _over, [input, other], float32, out)
+    result = _result("div", _ARITHMETIC["over"], [input, other], float32, out)
 
     def grad_fn(g, o):
         ga = sum_to(derivative(_div_grad, g, other), input.shape) if _needs(input) else None
@@ -468,10 +452,6 @@ def _div_divisor_grad(g, b, out):  # d (a / b) / d b = -a / b^2
 true_divide = divide = div
 multiply = mul
 subtract = sub
-
-
-def _truncated(a, b):
-    return ex.trunc(a / b)
 
 
 def _int_floor_divide(a, b):  # integer division rounds toward zero: one less when signs differ
