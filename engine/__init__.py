@@ -84,6 +84,8 @@ eq, ne, lt, le, gt, ge = (
 isnan, isinf, isfinite = _pointwise.isnan, _pointwise.isinf, _pointwise.isfinite
 logical_not, logical_and = _pointwise.logical_not, _pointwise.logical_and
 logical_or, logical_xor = _pointwise.logical_or, _pointwise.logical_xor
+bitwise_and, bitwise_or = _pointwise.bitwise_and, _pointwise.bitwise_or
+bitwise_xor, bitwise_not = _pointwise.bitwise_xor, _pointwise.bitwise_not
 clone = _pointwise.clone
 
 # reductions
