@@ -21,6 +21,7 @@ JSON scalars (an optimizer's `state_dict()`) is stored as its tensors under dott
 
 import json
 import os
+import re
 import struct
 from array import array
 
@@ -188,8 +189,21 @@ def parse_header(data, file_size=None):
     return header, data_start
 
 
+# A JSON string may spell a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a str
+# that cannot be encoded as UTF-8 again, the reference reader (serde_json) refuses it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value, what):
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ValueError(f"header holds a lone UTF-16 surrogate in {what}")
+
+
 def _decode_header(text):
     def reject_duplicates(pairs):
+        for key, value in pairs:
+            _check_text(key, f"the name {key[:40]!r}")
+            _check_text(value, f"the value of {key[:40]!r}")
         result = dict(pairs)
         if len(result) != len(pairs):
             seen = set()

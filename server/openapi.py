@@ -302,8 +302,9 @@ _PATHS = {
             "summary": "Push a safetensors file as the model's next version (owner only)",
             "description": (
                 "The body is one safetensors file. Its header is checked (length, JSON, "
-                "dtypes, shapes against byte lengths, offsets in range, non-overlapping and "
-                "covering the data) before the version is created. The model is created "
+                "valid Unicode text without lone UTF-16 surrogates, dtypes, shapes against "
+                "byte lengths, offsets in range, non-overlapping and covering the data) "
+                "before the version is created. The model is created "
                 "with its first version."
             ),
             "security": [{"bearerAuth": []}],

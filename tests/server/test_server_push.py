@@ -301,3 +301,35 @@ def test_header_length_is_refused_before_the_rest_arrives(client, alice, no_trac
     assert response.status_code == 422
     assert "runs past the end" in response.json()["error"]["message"]
     no_trace()
+
+
+# A lone UTF-16 surrogate, as the header's JSON spells it ("\ud800"): json.dumps escapes it.
+LONE_SURROGATE_FILES = {
+    "metadata value": model_file(metadata={"note": "x\ud800y"}),
+    "metadata key": model_file(metadata={"\udc00": "v"}),
+    "tensor name": safetensors_file({"w\ud800": F32x2}, b"\0" * 8),
+}
+
+
+@pytest.mark.parametrize("where", LONE_SURROGATE_FILES)
+def test_lone_surrogate_is_refused_before_anything_is_stored(client, alice, no_trace, where):
+    response = push(client, LONE_SURROGATE_FILES[where], alice)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_safetensors"
+    assert "surrogate" in response.json()["error"]["message"]
+    no_trace()
+    assert client.get("/api/models").status_code == 200
+
+
+def test_surrogate_pairs_are_characters_and_every_read_still_works(client, alice):
+    """A pair such as \ud83d\ude00 is one character (U+1F600): stored, and read back."""
+    header = {"w\ud83d\ude00": F32x2, "__metadata__": {"e": "\U0001f600"}}
+    data = safetensors_file(header, b"\0" * 8)
+    assert b"\\ud83d\\ude00" in data
+    response = push(client, data, alice)
+    assert response.status_code == 201, response.text
+    assert response.json()["metadata"] == {"e": "\U0001f600"}
+    for url in ["/api/models", "/api/models/alice/mlp", "/api/models/alice/mlp/versions/1"]:
+        assert client.get(url).status_code == 200
+    assert client.get("/api/models").json()["models"][0]["metadata"] == {"e": "\U0001f600"}
+    assert safetensors.torch.load(data).keys() == {"w\U0001f600"}
