@@ -245,7 +245,7 @@ def _check_entries(header, buffer_size):
                 f"tensor {name!r}: entry must have exactly 'dtype', 'shape' and 'data_offsets'"
             )
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in ITEMSIZE:
+        if not isinstance(dtype, str) or dtype not in ITEMSIZE:
             raise ValueError(
                 f"tensor {name!r}: unsupported dtype {dtype!r} (supported: {', '.join(ITEMSIZE)})"
             )

@@ -583,3 +583,46 @@ def test_every_call_has_a_deadline(scripted, monkeypatch):
         hub.list(server=exchange.url)
     assert error.value.code == "timeout" and error.value.status is None
     assert time.monotonic() - started < 3
+
+
+# ----------------------------------------------------------------------------- forged files
+
+
+def forged_file(dtype="F32", architecture=None):
+    header = {"w": {"dtype": dtype, "shape": [1], "data_offsets": [0, 4]}}
+    if architecture is not None:
+        header["__metadata__"] = {hub.ARCHITECTURE_KEY: architecture}
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + b"\0" * 4
+
+
+@pytest.mark.parametrize("dtype", [["F32"], {"F32": 4}, None, 4])
+def test_a_dtype_that_is_not_a_string_is_a_value_error(dtype):
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        engine.serialization.loads(forged_file(dtype))
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        hub._model_from_file("alice/m", 1, forged_file(dtype, architecture="{}"))
+
+
+def nested(depth):
+    """The JSON of Sequentials in Sequentials, `depth` deep, around one Identity."""
+    level = '"type": "Sequential", "children": [{"name": "0", '
+    return '{"format_version": 1, ' + level * depth + '"type": "Identity"' + "}]" * depth + "}"
+
+
+@pytest.mark.parametrize(
+    "architecture, problem",
+    [
+        (nested(50_000), "nested too deeply"),  # too deep for json.loads itself
+        (nested(300), "nested more than 100 deep"),  # parses, too deep to build
+        ('{"format_version": 1, "type": "Linear", "in_features": ' + "[" * 10**5, "JSON"),
+    ],
+)
+def test_a_deeply_nested_architecture_is_a_value_error(architecture, problem):
+    with pytest.raises(ValueError, match=problem):
+        hub._model_from_file("alice/m", 1, forged_file(architecture=architecture))
+
+
+def test_an_architecture_nested_as_deep_as_allowed_still_builds():
+    model = engine.nn.architecture.build(nested(engine.nn.architecture.MAX_DEPTH))
+    assert type(model).__name__ == "Sequential"

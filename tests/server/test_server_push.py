@@ -170,6 +170,16 @@ BROKEN_FILES = {
         safetensors_file({"a": {"dtype": "F99", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8),
         "unsupported dtype 'F99'",
     ),
+    "dtype a list": (
+        safetensors_file(
+            {"a": {"dtype": ["F32"], "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8
+        ),
+        "unsupported dtype ['F32']",
+    ),
+    "dtype an object": (
+        safetensors_file({"a": {"dtype": {"F32": 1}, "shape": [2], "data_offsets": [0, 8]}}),
+        "unsupported dtype {'F32': 1}",
+    ),
     "missing field": (
         safetensors_file({"a": {"dtype": "F32", "shape": [2]}}, b"\0" * 8),
         "entry must have exactly",
