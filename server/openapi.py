@@ -303,7 +303,8 @@ _PATHS = {
             "description": (
                 "The body is one safetensors file. Its header is checked (length, JSON, "
                 "valid Unicode text without lone UTF-16 surrogates, dtypes, shapes against "
-                "byte lengths, offsets in range, non-overlapping and covering the data) "
+                "byte lengths and with non-zero sizes multiplying to at most 2**63 - 1, "
+                "offsets in range, non-overlapping and covering the data) "
                 "before the version is created. The model is created "
                 "with its first version."
             ),

@@ -188,6 +188,22 @@ BROKEN_FILES = {
         safetensors_file({"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}),
         "not a list of sizes",
     ),
+    "a size past 64 bits": (
+        safetensors_file({"a": {"dtype": "F32", "shape": [2**64, 0], "data_offsets": [0, 0]}}),
+        "too large",
+    ),
+    "sizes whose product overflows 64 bits": (
+        safetensors_file({"a": {"dtype": "F32", "shape": [2**63, 2, 0], "data_offsets": [0, 0]}}),
+        "too large",
+    ),
+    "a size past what PyTorch can hold": (
+        safetensors_file({"a": {"dtype": "F32", "shape": [0, 2**63], "data_offsets": [0, 0]}}),
+        "too large",
+    ),
+    "a size of -0": (
+        safetensors_file(b'{"a": {"dtype": "F32", "shape": [-0], "data_offsets": [0, 0]}}'),
+        "-0 is not an integer",
+    ),
     "overlapping offsets": (
         safetensors_file(
             {"a": F32x2, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}},
@@ -343,3 +359,26 @@ def test_surrogate_pairs_are_characters_and_every_read_still_works(client, alice
         assert client.get(url).status_code == 200
     assert client.get("/api/models").json()["models"][0]["metadata"] == {"e": "\U0001f600"}
     assert safetensors.torch.load(data).keys() == {"w\U0001f600"}
+
+
+SIZES = [0, 1, 3, 2**31, 2**32, 2**62, 2**63 - 1, 2**63, 2**64 - 1, 2**64]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(shape=st.lists(st.sampled_from(SIZES), max_size=4), dtype=st.sampled_from(["F32", "U8"]))
+def test_a_shape_is_accepted_only_if_the_reference_reader_loads_it(shape, dtype):
+    """parse_header (what a push checks) accepts a shape only if safetensors.torch loads it."""
+    count = 1
+    for size in shape:
+        count *= size
+    if count > 64:  # a buffer this test cannot hold: only zero-element and tiny tensors
+        return
+    nbytes = count * (4 if dtype == "F32" else 1)
+    data = safetensors_file(
+        {"a": {"dtype": dtype, "shape": shape, "data_offsets": [0, nbytes]}}, b"\0" * nbytes
+    )
+    try:
+        engine.serialization.parse_header(data)
+    except ValueError:
+        return  # refusing more than the reference reader is allowed
+    assert list(safetensors.torch.load(data)["a"].shape) == shape
