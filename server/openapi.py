@@ -416,8 +416,9 @@ def openapi_schema():
             "version": engine.__version__,
             "description": (
                 "Models are owner/name with immutable numbered versions, each one "
-                "safetensors file. Reading is open; writing needs a bearer token of the owner "
-                "(`python -m server token create <owner>`). Every error is "
+                "safetensors file; a number, once used by an owner/name, is never used "
+                "again, not even after a delete. Reading is open; writing needs a bearer "
+                "token of the owner (`python -m server token create <owner>`). Every error is "
                 '{"error": {"code", "message"}}.'
             ),
         },

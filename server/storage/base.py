@@ -91,7 +91,8 @@ class MetadataStore(ABC):
     """Models, their versions and the owners' tokens.
 
     A model exists exactly as long as it has at least one version. Version numbers count
-    from 1 per model and are never reused while the model exists.
+    from 1 per owner/name and are never reused, not even after the model was deleted: a
+    new model of the same owner/name goes on from the highest number ever handed out.
     """
 
     @abstractmethod

@@ -39,6 +39,20 @@ CREATE TABLE IF NOT EXISTS versions (
     UNIQUE (model_id, version)
 );
 CREATE INDEX IF NOT EXISTS versions_by_sha256 ON versions (sha256);
+-- The highest version number each owner/name has ever handed out. Unlike the models row,
+-- it outlives the model: a number once used is never used again by that owner/name, so a
+-- versions/N URL (served as immutable) never names other bytes.
+CREATE TABLE IF NOT EXISTS version_numbers (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last_version INTEGER NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+-- A database from before this table: take the numbers its models have handed out.
+INSERT INTO version_numbers (owner, name, last_version)
+    SELECT owner, name, last_version FROM models WHERE true
+    ON CONFLICT (owner, name) DO UPDATE
+    SET last_version = max(last_version, excluded.last_version);
 CREATE TABLE IF NOT EXISTS tokens (
     token_sha256 TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -167,8 +181,16 @@ class SQLiteMetadataStore(MetadataStore):
                     VALUES (?, ?, ?, 0) ON CONFLICT (owner, name) DO NOTHING""",
                     (owner, name, created_at),
                 )
-                model_id, last = db.execute(
-                    "SELECT id, last_version FROM models WHERE owner = ? AND name = ?",
+                db.execute(
+                    """INSERT INTO version_numbers (owner, name, last_version)
+                    VALUES (?, ?, 0) ON CONFLICT (owner, name) DO NOTHING""",
+                    (owner, name),
+                )
+                (model_id,) = db.execute(
+                    "SELECT id FROM models WHERE owner = ? AND name = ?", (owner, name)
+                ).fetchone()
+                (last,) = db.execute(
+                    "SELECT last_version FROM version_numbers WHERE owner = ? AND name = ?",
                     (owner, name),
                 ).fetchone()
                 version = last + 1
@@ -188,6 +210,10 @@ class SQLiteMetadataStore(MetadataStore):
                     ),
                 )
                 db.execute("UPDATE models SET last_version = ? WHERE id = ?", (version, model_id))
+                db.execute(
+                    "UPDATE version_numbers SET last_version = ? WHERE owner = ? AND name = ?",
+                    (version, owner, name),
+                )
         except BaseException:
             # Rolled back, so no version of ours references the blob this call stored. Take it
             # away as deletes do: under the write lock, and only if no version references it

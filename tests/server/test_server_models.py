@@ -176,3 +176,20 @@ def test_unknown_paths_and_methods_answer_json_errors(client):
     response = client.put("/api/models/alice/mlp")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_version_numbers_are_never_reused_after_deletes(client, alice):
+    """A versions/N URL is cached as immutable: N must never name other bytes later."""
+    assert [push(client, alice, values=(v,))["version"] for v in (1.0, 2.0)] == [1, 2]
+    assert client.delete(MODEL.format("alice", "mlp") + "/versions/2", headers=alice).is_success
+    assert push(client, alice, values=(3.0,))["version"] == 3
+    assert client.delete(MODEL.format("alice", "mlp"), headers=alice).status_code == 204
+    assert push(client, alice, values=(4.0,))["version"] == 4
+    # deleting the only version deletes the model too
+    assert client.delete(MODEL.format("alice", "mlp") + "/versions/4", headers=alice).is_success
+    assert client.get(MODEL.format("alice", "mlp")).status_code == 404
+    assert push(client, alice, values=(5.0,))["version"] == 5
+    assert client.get(MODEL.format("alice", "mlp") + "/versions/1/file").status_code == 404
+    versions = client.get(MODEL.format("alice", "mlp")).json()["versions"]
+    assert [version["version"] for version in versions] == [5]
+    assert push(client, alice, name="other")["version"] == 1  # numbers are per owner/name
