@@ -480,6 +480,9 @@ async def load_model_async(repo, version="latest", server=None, max_bytes=None):
 def list(q=None, owner=None, limit=50, offset=0, server=None):
     """The models on the server, newest first: dicts with owner, name, latest_version, ...
 
+    Their "metadata" is a summary (short entries only; "metadata_truncated" says whether
+    some were left out): `info` has each version's whole metadata.
+
     `q` searches names, `owner` keeps one owner's models; `limit` and `offset` page.
     """
     _require_blocking("list")

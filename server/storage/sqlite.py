@@ -13,7 +13,14 @@ import sqlite3
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 
-from .base import MetadataStore, ModelRecord, ModelSummary, TokenRecord, VersionRecord
+from .base import (
+    MetadataStore,
+    ModelRecord,
+    ModelSummary,
+    TokenRecord,
+    VersionRecord,
+    summarize_metadata,
+)
 
 log = logging.getLogger("server")
 
@@ -36,6 +43,9 @@ CREATE TABLE IF NOT EXISTS versions (
     created_at TEXT NOT NULL,
     metadata TEXT NOT NULL,  -- JSON
     tensors TEXT NOT NULL,   -- JSON
+    -- JSON [summary, truncated] of summarize_metadata(metadata), what listings show; a
+    -- column of its own so that a listing never reads the whole metadata
+    metadata_summary TEXT,
     UNIQUE (model_id, version)
 );
 CREATE INDEX IF NOT EXISTS versions_by_sha256 ON versions (sha256);
@@ -84,6 +94,27 @@ class SQLiteMetadataStore(MetadataStore):
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
             db.executescript(SCHEMA)
+            self._add_metadata_summaries(db)
+
+    def _add_metadata_summaries(self, db):
+        """A database from before the metadata_summary column: add it and fill it in."""
+        columns = {row[1] for row in db.execute("PRAGMA table_info(versions)")}
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if "metadata_summary" not in columns:
+                db.execute("ALTER TABLE versions ADD COLUMN metadata_summary TEXT")
+            rows = db.execute(
+                "SELECT id, metadata FROM versions WHERE metadata_summary IS NULL"
+            ).fetchall()
+            for version_id, metadata in rows:
+                summary = json.dumps(summarize_metadata(json.loads(metadata)))
+                db.execute(
+                    "UPDATE versions SET metadata_summary = ? WHERE id = ?", (summary, version_id)
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def _connect(self):
         # isolation_level=None: no implicit transactions; we say BEGIN where we mean it.
@@ -125,7 +156,7 @@ class SQLiteMetadataStore(MetadataStore):
                 f"""
                 SELECT m.owner, m.name, latest.version,
                        (SELECT count(*) FROM versions c WHERE c.model_id = m.id),
-                       m.created_at, latest.created_at, latest.metadata
+                       m.created_at, latest.created_at, latest.metadata_summary
                 FROM models m
                 JOIN versions latest ON latest.id = (
                     SELECT id FROM versions WHERE model_id = m.id ORDER BY version DESC LIMIT 1
@@ -138,8 +169,8 @@ class SQLiteMetadataStore(MetadataStore):
             ).fetchall()
             db.execute("COMMIT")
         models = [
-            ModelSummary(owner, name, latest, count, created, updated, json.loads(metadata))
-            for owner, name, latest, count, created, updated, metadata in rows
+            ModelSummary(owner, name, latest, count, created, updated, *json.loads(summary))
+            for owner, name, latest, count, created, updated, summary in rows
         ]
         return models, total
 
@@ -196,9 +227,8 @@ class SQLiteMetadataStore(MetadataStore):
                 version = last + 1
                 created_blob = store_blob()
                 db.execute(
-                    """INSERT INTO versions
-                    (model_id, version, sha256, size, created_at, metadata, tensors)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    """INSERT INTO versions (model_id, version, sha256, size, created_at,
+                    metadata, tensors, metadata_summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         model_id,
                         version,
@@ -207,6 +237,7 @@ class SQLiteMetadataStore(MetadataStore):
                         created_at,
                         json.dumps(metadata),
                         json.dumps(tensors),
+                        json.dumps(summarize_metadata(metadata)),
                     ),
                 )
                 db.execute("UPDATE models SET last_version = ? WHERE id = ?", (version, model_id))

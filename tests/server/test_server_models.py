@@ -1,5 +1,6 @@
 """Listing, reading and deleting models and versions (server/routes/models.py)."""
 
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -193,3 +194,30 @@ def test_version_numbers_are_never_reused_after_deletes(client, alice):
     versions = client.get(MODEL.format("alice", "mlp")).json()["versions"]
     assert [version["version"] for version in versions] == [5]
     assert push(client, alice, name="other")["version"] == 1  # numbers are per owner/name
+
+
+def test_listings_carry_a_summary_of_the_metadata_and_the_version_all_of_it(client, alice):
+    metadata = {
+        "accuracy": "0.97",
+        "engine.architecture": "x" * 1000,  # too long for a listing
+        "k" * 65: "long key",
+        **{f"e{i}": str(i) for i in range(40)},
+    }
+    push(client, alice, metadata=metadata)
+    listed = client.get("/api/models").json()["models"][0]
+    assert listed["metadata"] == {"accuracy": "0.97", **{f"e{i}": str(i) for i in range(31)}}
+    assert listed["metadata_truncated"] is True
+    assert client.get(MODEL.format("alice", "mlp") + "/versions/1").json()["metadata"] == metadata
+    assert client.get(MODEL.format("alice", "mlp")).json()["versions"][0]["metadata"] == metadata
+    push(client, alice, name="small", metadata={"acc": "0.5"})
+    listed = client.get("/api/models", params={"limit": 1}).json()["models"][0]
+    assert (listed["metadata"], listed["metadata_truncated"]) == ({"acc": "0.5"}, False)
+
+
+def test_a_database_from_before_summaries_gets_them_on_start(client, alice, settings):
+    push(client, alice, metadata={"acc": "0.9", "long": "y" * 300})
+    with sqlite3.connect(settings.data_dir / "exchange.sqlite3") as db:
+        db.execute("ALTER TABLE versions DROP COLUMN metadata_summary")
+    with TestClient(create_app(settings)) as fresh:
+        listed = fresh.get("/api/models").json()["models"][0]
+    assert (listed["metadata"], listed["metadata_truncated"]) == ({"acc": "0.9"}, True)

@@ -382,3 +382,27 @@ def test_a_shape_is_accepted_only_if_the_reference_reader_loads_it(shape, dtype)
     except ValueError:
         return  # refusing more than the reference reader is allowed
     assert list(safetensors.torch.load(data)["a"].shape) == shape
+
+
+def test_metadata_over_its_caps_is_refused_before_anything_is_stored(
+    client, alice, no_trace, monkeypatch
+):
+    too_many = {f"k{i}": "" for i in range(server.uploads.MAX_METADATA_ENTRIES + 1)}
+    response = push(client, model_file(metadata=too_many), alice)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "metadata_too_large"
+    assert "257 entries" in response.json()["error"]["message"]
+    just_enough = {f"k{i}": "" for i in range(server.uploads.MAX_METADATA_ENTRIES)}
+    monkeypatch.setattr(server.uploads, "MAX_METADATA_BYTES", 100)
+    response = push(client, model_file(metadata={"note": "é" * 49}), alice)  # 4 + 98 bytes
+    assert response.status_code == 422, response.text
+    assert "102 bytes" in response.json()["error"]["message"]
+    no_trace()
+    assert push(client, model_file(metadata={"note": "é" * 48}), alice).status_code == 201
+    monkeypatch.undo()
+    assert push(client, model_file(metadata=just_enough), alice).status_code == 201
+
+
+def test_the_default_metadata_caps():
+    assert server.uploads.MAX_METADATA_ENTRIES == 256
+    assert server.uploads.MAX_METADATA_BYTES == 256 * 1024
