@@ -9,8 +9,15 @@
 A model is "owner/name" with immutable numbered versions, each one safetensors file. Reading
 is open; writing needs the owner's token (the `token` argument or the environment variable
 ENGINE_HUB_TOKEN). The server is the `server` argument, else ENGINE_HUB_URL, else
-http://127.0.0.1:8000 (in a web page: the page's own origin). Every failure the server
-reports raises `HubError`.
+http://127.0.0.1:8000 (in a web page: the page's own origin). Every failure raises
+`HubError`: whatever the server reports, any status other than the call's one success
+status (201 for a push, 204 for a delete, 200 otherwise), an answer that is not what the
+call reads (JSON that does not parse, a file whose sha256 is not its ETag), one over the
+size cap (MAX_RESPONSE_BYTES; MAX_DOWNLOAD_BYTES or `max_bytes` for a file), and a call
+that takes longer than DEADLINE seconds in all.
+
+Redirects: a write (push, delete) follows none, so its token goes only to the server it was
+given; a read follows up to MAX_REDIRECTS, to the same origin only and without the token.
 
 Every call has an awaitable twin (`push_async`, `pull_async`, `load_model_async`,
 `list_async`, `info_async`, `delete_async`). In the browser (Pyodide) requests go through
@@ -24,11 +31,13 @@ read its answer), whichever way it is sent; only the byte transport differs, `_r
 """
 
 import asyncio
+import builtins
 import hashlib
 import json
 import math
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,7 +50,12 @@ from engine.nn.architecture import build, describe
 from engine.nn.modules.module import Module
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-TIMEOUT = 60  # seconds for one request
+TIMEOUT = 60  # seconds that one connect or one read may take
+DEADLINE = 600  # seconds that one whole call may take (checked between reads)
+MAX_REDIRECTS = 5  # that a read follows (same origin only; a write follows none)
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # of an answer other than a file: JSON, errors
+MAX_DOWNLOAD_BYTES = 4 * 1024**3  # of a downloaded file, unless pull(max_bytes=...) says
+CHUNK_BYTES = 1024 * 1024  # read at a time
 
 # Metadata entries that `push` writes itself; a user's metadata may not set them.
 ARCHITECTURE_KEY = "engine.architecture"
@@ -88,27 +102,105 @@ def _page():
     return page
 
 
-def _request(method, url, body=None, headers=None):
-    """Send one request and wait for the answer: urllib natively, JSPI in the browser."""
-    if _IN_BROWSER:
-        return _page().block_on(_fetch(method, url, body, headers))
-    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a redirect of any request as a GET to wherever it points, with every
+    header (the token too). Here it follows none: `_request` decides itself."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None  # urllib then raises HTTPError with the 3xx answer
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _origin(url):
+    parts = urllib.parse.urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, parts.hostname, parts.port or default_port
+
+
+def _timed_out(url, deadline_s):
+    return HubError(None, "timeout", f"{url} did not answer within {deadline_s} s")
+
+
+def _read_body(stream, url, limit, deadline):
+    """The body of `stream`, read in chunks: HubError past `limit` bytes or the deadline."""
+    length = stream.headers.get("Content-Length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise HubError(
+            stream.status, "too_large", f"{url} answers {length} bytes, over the limit of {limit}"
+        )
+    read = getattr(stream, "read1", stream.read)
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise _timed_out(url, DEADLINE)
+        chunk = read(CHUNK_BYTES)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise HubError(stream.status, "too_large", f"{url} answers more than {limit} bytes")
+        chunks.append(chunk)
+
+
+def _send(method, url, body, headers, limit, deadline):
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _timed_out(url, DEADLINE)
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            status, response_headers, data = response.status, response.headers, response.read()
+        response = _OPENER.open(request, timeout=min(TIMEOUT, remaining))
     except urllib.error.HTTPError as error:
-        # urllib raises for every status >= 300 it does not follow; they are answers too.
-        status, response_headers, data = error.code, error.headers, error.read()
+        # urllib raises for every status >= 300; they are answers too.
+        response = error
     except (urllib.error.URLError, OSError) as error:
+        raise _unreachable(url, getattr(error, "reason", error)) from None
+    try:
+        with response:
+            status, response_headers = response.status, response.headers
+            data = _read_body(response, url, limit, deadline)
+    except (urllib.error.URLError, OSError) as error:  # cut off, or a read timed out
         raise _unreachable(url, getattr(error, "reason", error)) from None
     return status, {name.lower(): value for name, value in response_headers.items()}, data
 
 
-async def _request_async(method, url, body=None, headers=None):
+def _request(method, url, body=None, headers=None, limit=None):
+    """Send one request and wait for the answer: urllib natively, JSPI in the browser.
+
+    At most `limit` bytes of answer (MAX_RESPONSE_BYTES by default) are read, and the whole
+    call, redirects included, has DEADLINE seconds. Only a GET follows a redirect, and only
+    to the same origin (scheme, host, port) and without the Authorization header: a write
+    answered with a redirect returns that answer, which the caller reports as an error.
+    """
+    if _IN_BROWSER:
+        return _page().block_on(_fetch(method, url, body, headers))
+    limit = MAX_RESPONSE_BYTES if limit is None else limit
+    deadline = time.monotonic() + DEADLINE
+    headers = dict(headers or {})
+    for _ in range(MAX_REDIRECTS + 1):
+        status, response_headers, data = _send(method, url, body, headers, limit, deadline)
+        location = response_headers.get("location")
+        if method != "GET" or status not in _REDIRECTS or location is None:
+            return status, response_headers, data
+        target = urllib.parse.urljoin(url, location)
+        if _origin(target) != _origin(url):
+            raise HubError(
+                status,
+                "redirect_refused",
+                f"{url} redirects to another origin ({target}); not followed",
+            )
+        url = target
+        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+    raise HubError(status, "too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+
+
+async def _request_async(method, url, body=None, headers=None, limit=None):
     """`_request` as an awaitable: the page's fetch in the browser, a worker thread natively."""
     if _IN_BROWSER:
         return await _fetch(method, url, body, headers)
-    return await asyncio.to_thread(_request, method, url, body, headers)
+    return await asyncio.to_thread(_request, method, url, body, headers, limit)
 
 
 async def _fetch(method, url, body, headers):
@@ -140,17 +232,20 @@ class _Call(NamedTuple):
     answer: Callable  # (headers, body bytes) -> what the API function returns
     body: bytes | None = None
     headers: dict | None = None
+    expect: int = 200  # the one status that is success; any other raises HubError
+    limit: int | None = None  # the most bytes of answer to read (None: MAX_RESPONSE_BYTES)
 
 
 def _perform(call):
-    status, headers, data = _request(call.method, call.url, call.body, call.headers)
-    _raise_for_error(status, data)
+    status, headers, data = _request(call.method, call.url, call.body, call.headers, call.limit)
+    _raise_for_status(call, status, headers, data)
     return call.answer(headers, data)
 
 
 async def _perform_async(call):
-    status, headers, data = await _request_async(call.method, call.url, call.body, call.headers)
-    _raise_for_error(status, data)
+    answer = await _request_async(call.method, call.url, call.body, call.headers, call.limit)
+    status, headers, data = answer
+    _raise_for_status(call, status, headers, data)
     return call.answer(headers, data)
 
 
@@ -181,20 +276,33 @@ def _url(server, *segments, query=None):
     return url
 
 
-def _raise_for_error(status, data):
-    """Raise HubError with the server's {"error": {"code", "message"}} if `status` failed."""
-    if status < 400:
+def _raise_for_status(call, status, headers, data):
+    """Raise HubError unless `status` is the one `call` expects: with the server's
+    {"error": {"code", "message"}} where it sent one, else naming the status (a redirect,
+    which a write never follows, names where it pointed)."""
+    if status == call.expect:
         return
     try:
         error = json.loads(data)["error"]
-        code, message = error["code"], error["message"]
+        code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
-        code, message = "http_error", data[:500].decode("utf-8", "replace") or "(empty body)"
+        text = data[:500].decode("utf-8", "replace") or "(empty body)"
+        if status >= 400:
+            code, message = "http_error", text
+        else:
+            code = "redirected" if status in _REDIRECTS else "unexpected_status"
+            message = f"{call.method} {call.url} answered {status}, expected {call.expect}"
+            if "location" in headers:
+                message += f" (Location: {headers['location']}; not followed)"
     raise HubError(status, code, message)
 
 
 def _json_answer(headers, data):
-    return json.loads(data)
+    try:
+        return json.loads(data)
+    except ValueError:  # also UnicodeDecodeError
+        text = data[:200].decode("utf-8", "replace")
+        raise HubError(200, "invalid_response", f"the answer is not JSON: {text!r}") from None
 
 
 def _auth(token):
@@ -240,11 +348,12 @@ def _push_call(repo, data, token, server):
     owner, name = _split_repo(repo)
     headers = {"Content-Type": "application/octet-stream", **_auth(token)}
     url = _url(server, "models", owner, name, "versions")
-    return _Call("POST", url, _json_answer, data, headers)
+    return _Call("POST", url, _json_answer, data, headers, expect=201)
 
 
-def _download_call(repo, version, server):
-    """The call whose answer is the bytes of a version's file, checked against its ETag."""
+def _download_call(repo, version, server, max_bytes=None):
+    """The call whose answer is the bytes of a version's file (at most `max_bytes`, else
+    MAX_DOWNLOAD_BYTES), checked against its ETag."""
     owner, name = _split_repo(repo)
     url = _url(server, "models", owner, name, "versions", _version_segment(version), "file")
 
@@ -262,7 +371,8 @@ def _download_call(repo, version, server):
             )
         return data
 
-    return _Call("GET", url, checked)
+    limit = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
+    return _Call("GET", url, checked, limit=limit)
 
 
 def _model_from_file(repo, version, data):
@@ -284,7 +394,14 @@ def _model_from_file(repo, version, data):
 
 def _list_call(q, owner, limit, offset, server):
     query = {"q": q, "owner": owner, "limit": limit, "offset": offset}
-    return _Call("GET", _url(server, "models", query=query), lambda h, d: json.loads(d)["models"])
+
+    def models(headers, data):
+        answer = _json_answer(headers, data)
+        if not isinstance(answer, dict) or not isinstance(answer.get("models"), builtins.list):
+            raise HubError(200, "invalid_response", "the answer holds no list of models")
+        return answer["models"]
+
+    return _Call("GET", _url(server, "models", query=query), models)
 
 
 def _info_call(repo, server):
@@ -297,7 +414,8 @@ def _delete_call(repo, version, token, server):
     segments = ["models", owner, name]
     if version is not None:
         segments += ["versions", _version_segment(version)]
-    return _Call("DELETE", _url(server, *segments), lambda h, d: None, headers=_auth(token))
+    url = _url(server, *segments)
+    return _Call("DELETE", url, lambda h, d: None, headers=_auth(token), expect=204)
 
 
 # ----------------------------------------------------------------------------- the API
@@ -325,35 +443,45 @@ async def push_async(module_or_state_dict, repo, token=None, metadata=None, serv
     return await _perform_async(_push_call(repo, data, token, server))
 
 
-def pull(repo, version="latest", server=None):
-    """The state_dict (dict str -> Tensor) of `version` (a number or "latest") of `repo`."""
+def pull(repo, version="latest", server=None, max_bytes=None):
+    """The state_dict (dict str -> Tensor) of `version` (a number or "latest") of `repo`.
+
+    A file over `max_bytes` (default MAX_DOWNLOAD_BYTES, 4 GiB) raises HubError as soon as
+    the answer says or shows so, without being read whole.
+    """
     _require_blocking("pull")
-    return serialization.loads(_perform(_download_call(repo, version, server)))
+    return serialization.loads(_perform(_download_call(repo, version, server, max_bytes)))
 
 
-async def pull_async(repo, version="latest", server=None):
+async def pull_async(repo, version="latest", server=None, max_bytes=None):
     """`pull` as an awaitable."""
-    return serialization.loads(await _perform_async(_download_call(repo, version, server)))
+    call = _download_call(repo, version, server, max_bytes)
+    return serialization.loads(await _perform_async(call))
 
 
-def load_model(repo, version="latest", server=None):
+def load_model(repo, version="latest", server=None, max_bytes=None):
     """The model of `repo` rebuilt from the architecture stored in its file, in eval mode.
 
     Works for models built from the library's own layers (Sequential, Linear, ReLU, ...).
     For any other model, `pull` the state_dict and load it into your own class.
+    `max_bytes` is `pull`'s.
     """
     _require_blocking("load_model")
-    return _model_from_file(repo, version, _perform(_download_call(repo, version, server)))
+    data = _perform(_download_call(repo, version, server, max_bytes))
+    return _model_from_file(repo, version, data)
 
 
-async def load_model_async(repo, version="latest", server=None):
+async def load_model_async(repo, version="latest", server=None, max_bytes=None):
     """`load_model` as an awaitable."""
-    data = await _perform_async(_download_call(repo, version, server))
+    data = await _perform_async(_download_call(repo, version, server, max_bytes))
     return _model_from_file(repo, version, data)
 
 
 def list(q=None, owner=None, limit=50, offset=0, server=None):
     """The models on the server, newest first: dicts with owner, name, latest_version, ...
+
+    Their "metadata" is a summary (short entries only; "metadata_truncated" says whether
+    some were left out): `info` has each version's whole metadata.
 
     `q` searches names, `owner` keeps one owner's models; `limit` and `offset` page.
     """

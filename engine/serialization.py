@@ -21,6 +21,7 @@ JSON scalars (an optimizer's `state_dict()`) is stored as its tensors under dott
 
 import json
 import os
+import re
 import struct
 from array import array
 
@@ -48,6 +49,11 @@ MAX_HEADER_SIZE = 100_000_000
 STRUCTURE_KEY = "engine.structure"
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+# The reference reader counts elements and bytes in 64-bit unsigned integers, refusing a
+# shape whose running product overflows, and PyTorch holds sizes and strides as signed
+# 64-bit integers: a shape is accepted only if its non-zero sizes multiply to at most this.
+MAX_ELEMENTS = 2**63 - 1
 
 
 def _writable_dtypes():
@@ -188,8 +194,21 @@ def parse_header(data, file_size=None):
     return header, data_start
 
 
+# A JSON string may spell a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a str
+# that cannot be encoded as UTF-8 again, the reference reader (serde_json) refuses it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value, what):
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ValueError(f"header holds a lone UTF-16 surrogate in {what}")
+
+
 def _decode_header(text):
     def reject_duplicates(pairs):
+        for key, value in pairs:
+            _check_text(key, f"the name {key[:40]!r}")
+            _check_text(value, f"the value of {key[:40]!r}")
         result = dict(pairs)
         if len(result) != len(pairs):
             seen = set()
@@ -197,8 +216,16 @@ def _decode_header(text):
             raise ValueError(f"header names {repeated!r} more than once")
         return result
 
+    def parse_int(literal):
+        # serde_json, the reference reader's parser, reads -0 as a float, never as a size
+        if literal == "-0":
+            raise ValueError("-0 is not an integer")
+        return int(literal)
+
     try:
-        header = json.loads(text.decode("utf-8"), object_pairs_hook=reject_duplicates)
+        header = json.loads(
+            text.decode("utf-8"), object_pairs_hook=reject_duplicates, parse_int=parse_int
+        )
     except UnicodeDecodeError as error:
         raise ValueError(f"header is not valid UTF-8: {error}") from None
     except json.JSONDecodeError as error:
@@ -220,6 +247,15 @@ def _is_int(value):
     return type(value) is int
 
 
+def _countable(shape):
+    count = 1
+    for size in shape:
+        count *= size or 1
+        if count > MAX_ELEMENTS:
+            return False
+    return True
+
+
 def _check_entries(header, buffer_size):
     """Check each entry's fields, then that the entries tile the data buffer exactly."""
     ranges = []
@@ -231,12 +267,17 @@ def _check_entries(header, buffer_size):
                 f"tensor {name!r}: entry must have exactly 'dtype', 'shape' and 'data_offsets'"
             )
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in ITEMSIZE:
+        if not isinstance(dtype, str) or dtype not in ITEMSIZE:
             raise ValueError(
                 f"tensor {name!r}: unsupported dtype {dtype!r} (supported: {', '.join(ITEMSIZE)})"
             )
         if not isinstance(shape, list) or not all(_is_int(s) and s >= 0 for s in shape):
             raise ValueError(f"tensor {name!r}: shape {shape!r} is not a list of sizes >= 0")
+        if not _countable(shape):
+            raise ValueError(
+                f"tensor {name!r}: shape {shape} is too large: its non-zero sizes multiply "
+                f"past {MAX_ELEMENTS} (2**63 - 1), more than 64-bit sizes can count"
+            )
         if (
             not isinstance(offsets, list)
             or len(offsets) != 2

@@ -8,6 +8,8 @@ import engine
 from engine.serialization import ITEMSIZE
 
 from .routes.models import DEFAULT_LIMIT, MAX_LIMIT
+from .storage.base import SUMMARY_ENTRIES, SUMMARY_KEY_CHARS, SUMMARY_VALUE_CHARS
+from .uploads import MAX_METADATA_BYTES, MAX_METADATA_ENTRIES
 from .validation import MAX_INTEGER, NAME_PATTERN
 
 JSON = "application/json"
@@ -71,7 +73,11 @@ _SCHEMAS = {
     },
     "Metadata": {
         "type": "object",
-        "description": 'The safetensors "__metadata__" of the file ({} if none)',
+        "description": (
+            'The safetensors "__metadata__" of the file ({} if none): at most '
+            f"{MAX_METADATA_ENTRIES} entries and {MAX_METADATA_BYTES} bytes of UTF-8 keys "
+            "and values (a push beyond that is refused with 422 metadata_too_large)"
+        ),
         "additionalProperties": {"type": "string"},
     },
     "Tensor": {
@@ -117,6 +123,7 @@ _SCHEMAS = {
             "created_at",
             "updated_at",
             "metadata",
+            "metadata_truncated",
         ],
         "additionalProperties": False,
         "properties": {
@@ -130,7 +137,20 @@ _SCHEMAS = {
                 "format": "date-time",
                 "description": "When the latest version was pushed",
             },
-            "metadata": _ref("schemas", "Metadata"),
+            "metadata": {
+                "type": "object",
+                "description": (
+                    "A summary of the latest version's metadata: its first "
+                    f"{SUMMARY_ENTRIES} entries with a key of at most {SUMMARY_KEY_CHARS} "
+                    f"and a value of at most {SUMMARY_VALUE_CHARS} characters. The whole "
+                    "metadata is on the version's own route"
+                ),
+                "additionalProperties": {"type": "string"},
+            },
+            "metadata_truncated": {
+                "type": "boolean",
+                "description": "Whether the summary leaves out entries of the metadata",
+            },
         },
     },
     "ModelList": {
@@ -302,8 +322,12 @@ _PATHS = {
             "summary": "Push a safetensors file as the model's next version (owner only)",
             "description": (
                 "The body is one safetensors file. Its header is checked (length, JSON, "
-                "dtypes, shapes against byte lengths, offsets in range, non-overlapping and "
-                "covering the data) before the version is created. The model is created "
+                "valid Unicode text without lone UTF-16 surrogates, dtypes, shapes against "
+                "byte lengths and with non-zero sizes multiplying to at most 2**63 - 1, "
+                "offsets in range, non-overlapping and covering the data; metadata within "
+                f"{MAX_METADATA_ENTRIES} entries and {MAX_METADATA_BYTES} bytes: 422 "
+                "metadata_too_large) "
+                "before the version is created. The model is created "
                 "with its first version."
             ),
             "security": [{"bearerAuth": []}],
@@ -414,8 +438,9 @@ def openapi_schema():
             "version": engine.__version__,
             "description": (
                 "Models are owner/name with immutable numbered versions, each one "
-                "safetensors file. Reading is open; writing needs a bearer token of the owner "
-                "(`python -m server token create <owner>`). Every error is "
+                "safetensors file; a number, once used by an owner/name, is never used "
+                "again, not even after a delete. Reading is open; writing needs a bearer "
+                "token of the owner (`python -m server token create <owner>`). Every error is "
                 '{"error": {"code", "message"}}.'
             ),
         },

@@ -22,6 +22,12 @@ from engine.serialization import MAX_HEADER_SIZE, parse_header
 
 from .errors import ApiError
 
+# The most that a file's "__metadata__" may hold: entries, and UTF-8 bytes of keys and values
+# together. Every version record carries it, so it is kept far below the header's own limit
+# (100 MB); beyond it a push is refused with 422 metadata_too_large.
+MAX_METADATA_ENTRIES = 256
+MAX_METADATA_BYTES = 256 * 1024
+
 # An upload still in tmp/ after this long was cut off by a crash: no request is that slow.
 STALE_UPLOAD_SECONDS = 24 * 3600
 
@@ -116,10 +122,29 @@ def _read_header(path, size):
         # parse_header lets json's RecursionError through on deeply nested headers.
         raise _invalid("header is not valid JSON: nested too deeply") from None
     metadata = header.pop("__metadata__", {})
+    _check_metadata_size(metadata)
     tensors = {
         name: {"dtype": entry["dtype"], "shape": entry["shape"]} for name, entry in header.items()
     }
     return metadata, tensors
+
+
+def _check_metadata_size(metadata):
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        raise ApiError(
+            422,
+            "metadata_too_large",
+            f"__metadata__ has {len(metadata)} entries, more than the limit of "
+            f"{MAX_METADATA_ENTRIES}",
+        )
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in metadata.items())
+    if size > MAX_METADATA_BYTES:
+        raise ApiError(
+            422,
+            "metadata_too_large",
+            f"__metadata__ holds {size} bytes of keys and values, more than the limit of "
+            f"{MAX_METADATA_BYTES}",
+        )
 
 
 def _sync_and_close(file):

@@ -35,6 +35,9 @@ async def fetch(method, url, body=None, headers=None):
     # "no-cache": the browser may keep a response but must ask the server whether it is
     # current (a 304 costs nothing); a URL such as ".../latest/file" changes meaning.
     options = {"method": method, "headers": headers or {}, "cache": "no-cache"}
+    if method != "GET":
+        # a write follows no redirect: the answer (status 0, "opaqueredirect") is an error
+        options["redirect"] = "manual"
     if body is not None:
         options["body"] = body  # bytes arrive in JS as a Uint8Array
     try:

@@ -27,6 +27,9 @@ from .modules.flatten import Flatten
 from .modules.linear import Identity, Linear
 
 FORMAT_VERSION = 1
+# Containers in containers deeper than this are refused (ValueError), long before Python's
+# recursion limit would turn a forged description into a RecursionError.
+MAX_DEPTH = 100
 
 
 def _is_int(value):
@@ -133,7 +136,7 @@ def _check_keys(description, allowed, path):
         _fail(path, f"unknown field(s) {', '.join(map(repr, unknown))}")
 
 
-def _build_children(children, container_type, path, budget):
+def _build_children(children, container_type, path, budget, depth):
     if not isinstance(children, list):
         _fail(path, f"'children' must be a list, got {type(children).__name__}")
     modules = OrderedDict()
@@ -151,13 +154,15 @@ def _build_children(children, container_type, path, budget):
         if container_type == "ModuleList" and name != str(index):
             _fail(child_path, f"a ModuleList child must be named {str(index)!r}, got {name!r}")
         body = {key: value for key, value in child.items() if key != "name"}
-        modules[name] = _build(body, child_path, budget)
+        modules[name] = _build(body, child_path, budget, depth + 1)
     return modules
 
 
-def _build(description, path, budget):
+def _build(description, path, budget, depth=0):
     if not isinstance(description, dict):
         _fail(path, f"expected an object, got {type(description).__name__}")
+    if depth > MAX_DEPTH:
+        _fail("model", f"containers nested more than {MAX_DEPTH} deep")
     if "type" not in description:
         _fail(path, "missing field 'type'")
     type_name = description["type"]
@@ -168,7 +173,7 @@ def _build(description, path, budget):
         _check_keys(description, {"type", "children"}, path)
         if "children" not in description:
             _fail(path, f"missing field 'children' of {type_name}")
-        modules = _build_children(description["children"], type_name, path, budget)
+        modules = _build_children(description["children"], type_name, path, budget, depth)
         if type_name == "Sequential":
             return Sequential(modules)
         if type_name == "ModuleList":
@@ -207,7 +212,8 @@ def build(description, max_parameters=None):
 
     The parameters are freshly initialised; load the trained ones with ``load_state_dict``.
     Raises ValueError, naming the place and the problem, for a description that is malformed,
-    names an unknown module type, lacks a field, or has a newer ``format_version``, and
+    names an unknown module type, lacks a field, nests containers more than MAX_DEPTH deep
+    (or its JSON deeper than Python's parser can go), or has a newer ``format_version``, and
     (with `max_parameters`) for one describing more parameter elements than that.
     """
     if isinstance(description, (str, bytes)):
@@ -215,6 +221,8 @@ def build(description, max_parameters=None):
             description = json.loads(description)
         except json.JSONDecodeError as error:
             raise ValueError(f"model description is not valid JSON: {error}") from None
+        except RecursionError:
+            raise ValueError("model description is not valid JSON: nested too deeply") from None
     if not isinstance(description, dict):
         _fail("model", f"expected an object, got {type(description).__name__}")
     if "format_version" not in description:

@@ -10,7 +10,7 @@ Scaling out means other implementations of the same two interfaces, chosen here 
 settings (say a `metadata_url` of `postgresql://...` and a `blob_url` of `s3://bucket/...`)
 without touching a route. A PostgreSQL `MetadataStore` would run the same statements, with
 `SELECT ... FOR UPDATE` on the model row (or an advisory lock) in place of SQLite's
-`BEGIN IMMEDIATE`, so that version numbers stay unique and gap-free and a blob is never
+`BEGIN IMMEDIATE`, so that version numbers stay unique and never reused and a blob is never
 removed while a new version is about to reference it. An S3 `BlobStore` would `put` by
 uploading the local temporary file to `<prefix>/<sha256>` (a single PUT is atomic: the
 object appears whole or not at all), serve `read_range` with ranged GETs, and `delete` with

@@ -38,9 +38,29 @@ class VersionRecord:
         }
 
 
+# What of a version's metadata a listing shows: the first entries whose key and value are
+# short. The whole metadata is on the version's (and the model's) own route.
+SUMMARY_ENTRIES = 32
+SUMMARY_KEY_CHARS = 64
+SUMMARY_VALUE_CHARS = 256
+
+
+def summarize_metadata(metadata):
+    """(summary, truncated): the entries of `metadata` that a listing shows, and whether
+    any entry was left out."""
+    summary = {}
+    for key, value in metadata.items():
+        if len(summary) == SUMMARY_ENTRIES:
+            break
+        if len(key) <= SUMMARY_KEY_CHARS and len(value) <= SUMMARY_VALUE_CHARS:
+            summary[key] = value
+    return summary, len(summary) < len(metadata)
+
+
 @dataclass(frozen=True)
 class ModelSummary:
-    """A model as the listing shows it: counts and the metadata of its latest version."""
+    """A model as the listing shows it: counts and a summary of its latest version's
+    metadata (`summarize_metadata`; `metadata_truncated` if entries were left out)."""
 
     owner: str
     name: str
@@ -49,6 +69,7 @@ class ModelSummary:
     created_at: str
     updated_at: str  # when the latest version was pushed
     metadata: dict
+    metadata_truncated: bool = False
 
     def to_json(self):
         return {
@@ -59,6 +80,7 @@ class ModelSummary:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "metadata": self.metadata,
+            "metadata_truncated": self.metadata_truncated,
         }
 
 
@@ -91,7 +113,8 @@ class MetadataStore(ABC):
     """Models, their versions and the owners' tokens.
 
     A model exists exactly as long as it has at least one version. Version numbers count
-    from 1 per model and are never reused while the model exists.
+    from 1 per owner/name and are never reused, not even after the model was deleted: a
+    new model of the same owner/name goes on from the highest number ever handed out.
     """
 
     @abstractmethod

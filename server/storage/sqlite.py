@@ -13,7 +13,14 @@ import sqlite3
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 
-from .base import MetadataStore, ModelRecord, ModelSummary, TokenRecord, VersionRecord
+from .base import (
+    MetadataStore,
+    ModelRecord,
+    ModelSummary,
+    TokenRecord,
+    VersionRecord,
+    summarize_metadata,
+)
 
 log = logging.getLogger("server")
 
@@ -36,9 +43,26 @@ CREATE TABLE IF NOT EXISTS versions (
     created_at TEXT NOT NULL,
     metadata TEXT NOT NULL,  -- JSON
     tensors TEXT NOT NULL,   -- JSON
+    -- JSON [summary, truncated] of summarize_metadata(metadata), what listings show; a
+    -- column of its own so that a listing never reads the whole metadata
+    metadata_summary TEXT,
     UNIQUE (model_id, version)
 );
 CREATE INDEX IF NOT EXISTS versions_by_sha256 ON versions (sha256);
+-- The highest version number each owner/name has ever handed out. Unlike the models row,
+-- it outlives the model: a number once used is never used again by that owner/name, so a
+-- versions/N URL (served as immutable) never names other bytes.
+CREATE TABLE IF NOT EXISTS version_numbers (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last_version INTEGER NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+-- A database from before this table: take the numbers its models have handed out.
+INSERT INTO version_numbers (owner, name, last_version)
+    SELECT owner, name, last_version FROM models WHERE true
+    ON CONFLICT (owner, name) DO UPDATE
+    SET last_version = max(last_version, excluded.last_version);
 CREATE TABLE IF NOT EXISTS tokens (
     token_sha256 TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -70,6 +94,27 @@ class SQLiteMetadataStore(MetadataStore):
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
             db.executescript(SCHEMA)
+            self._add_metadata_summaries(db)
+
+    def _add_metadata_summaries(self, db):
+        """A database from before the metadata_summary column: add it and fill it in."""
+        columns = {row[1] for row in db.execute("PRAGMA table_info(versions)")}
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if "metadata_summary" not in columns:
+                db.execute("ALTER TABLE versions ADD COLUMN metadata_summary TEXT")
+            rows = db.execute(
+                "SELECT id, metadata FROM versions WHERE metadata_summary IS NULL"
+            ).fetchall()
+            for version_id, metadata in rows:
+                summary = json.dumps(summarize_metadata(json.loads(metadata)))
+                db.execute(
+                    "UPDATE versions SET metadata_summary = ? WHERE id = ?", (summary, version_id)
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def _connect(self):
         # isolation_level=None: no implicit transactions; we say BEGIN where we mean it.
@@ -111,7 +156,7 @@ class SQLiteMetadataStore(MetadataStore):
                 f"""
                 SELECT m.owner, m.name, latest.version,
                        (SELECT count(*) FROM versions c WHERE c.model_id = m.id),
-                       m.created_at, latest.created_at, latest.metadata
+                       m.created_at, latest.created_at, latest.metadata_summary
                 FROM models m
                 JOIN versions latest ON latest.id = (
                     SELECT id FROM versions WHERE model_id = m.id ORDER BY version DESC LIMIT 1
@@ -124,8 +169,8 @@ class SQLiteMetadataStore(MetadataStore):
             ).fetchall()
             db.execute("COMMIT")
         models = [
-            ModelSummary(owner, name, latest, count, created, updated, json.loads(metadata))
-            for owner, name, latest, count, created, updated, metadata in rows
+            ModelSummary(owner, name, latest, count, created, updated, *json.loads(summary))
+            for owner, name, latest, count, created, updated, summary in rows
         ]
         return models, total
 
@@ -167,16 +212,23 @@ class SQLiteMetadataStore(MetadataStore):
                     VALUES (?, ?, ?, 0) ON CONFLICT (owner, name) DO NOTHING""",
                     (owner, name, created_at),
                 )
-                model_id, last = db.execute(
-                    "SELECT id, last_version FROM models WHERE owner = ? AND name = ?",
+                db.execute(
+                    """INSERT INTO version_numbers (owner, name, last_version)
+                    VALUES (?, ?, 0) ON CONFLICT (owner, name) DO NOTHING""",
+                    (owner, name),
+                )
+                (model_id,) = db.execute(
+                    "SELECT id FROM models WHERE owner = ? AND name = ?", (owner, name)
+                ).fetchone()
+                (last,) = db.execute(
+                    "SELECT last_version FROM version_numbers WHERE owner = ? AND name = ?",
                     (owner, name),
                 ).fetchone()
                 version = last + 1
                 created_blob = store_blob()
                 db.execute(
-                    """INSERT INTO versions
-                    (model_id, version, sha256, size, created_at, metadata, tensors)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    """INSERT INTO versions (model_id, version, sha256, size, created_at,
+                    metadata, tensors, metadata_summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         model_id,
                         version,
@@ -185,9 +237,14 @@ class SQLiteMetadataStore(MetadataStore):
                         created_at,
                         json.dumps(metadata),
                         json.dumps(tensors),
+                        json.dumps(summarize_metadata(metadata)),
                     ),
                 )
                 db.execute("UPDATE models SET last_version = ? WHERE id = ?", (version, model_id))
+                db.execute(
+                    "UPDATE version_numbers SET last_version = ? WHERE owner = ? AND name = ?",
+                    (version, owner, name),
+                )
         except BaseException:
             # Rolled back, so no version of ours references the blob this call stored. Take it
             # away as deletes do: under the write lock, and only if no version references it

@@ -3,9 +3,12 @@
 import asyncio
 import base64
 import hashlib
+import http.server
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -256,8 +259,8 @@ def test_tampered_download_is_refused(server, monkeypatch):
     hub.push(make_mlp(), "alice/tamper", token=server.tokens["alice"], server=server.url)
     request = hub._request
 
-    def flip_last_byte(method, url, body=None, headers=None):
-        status, response_headers, data = request(method, url, body, headers)
+    def flip_last_byte(method, url, body=None, headers=None, limit=None):
+        status, response_headers, data = request(method, url, body, headers, limit)
         return status, response_headers, data[:-1] + bytes([data[-1] ^ 1])
 
     monkeypatch.setattr(hub, "_request", flip_last_byte)
@@ -347,3 +350,279 @@ def test_engine_hub_never_imports_the_server():
     code = "import sys; sys.modules['server'] = None; import engine.hub; print('ok')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+# ----------------------------------------------------------------------------- a scripted server
+#
+# Answers that a real exchange never gives (redirects, non-JSON, endless or dripping bodies),
+# from a bare http.server on 127.0.0.1. Each handler gets the request and answers it itself.
+
+
+class Scripted:
+    def __init__(self):
+        self.requests = []  # (method, path, headers)
+        self.answer = lambda handler: handler.reply(200, b"{}")
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def handle_one(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                owner.requests.append((self.command, self.path, dict(self.headers)))
+                try:
+                    owner.answer(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading, as it should
+
+            do_GET = do_POST = do_DELETE = handle_one
+
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def scripted():
+    servers = []
+
+    def make():
+        servers.append(Scripted())
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def redirect_to(url, status=302):
+    return lambda handler: handler.reply(status, b"", [("Location", url)])
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_push_never_follows_a_redirect_nor_hands_on_the_token(scripted, status):
+    exchange, elsewhere = scripted(), scripted()
+    elsewhere.answer = lambda handler: handler.reply(201, b'{"version": 99}')
+    exchange.answer = redirect_to(elsewhere.url + "/collect", status)
+    with pytest.raises(HubError) as error:
+        hub.push(make_mlp(), "alice/m", token="secret", server=exchange.url)
+    assert (error.value.status, error.value.code) == (status, "redirected")
+    assert "/collect" in error.value.message
+    assert [method for method, _, _ in exchange.requests] == ["POST"]
+    assert elsewhere.requests == []
+    with pytest.raises(HubError):
+        asyncio.run(hub.push_async(make_mlp(), "alice/m", token="secret", server=exchange.url))
+    assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize("status", [302, 303, 307])
+def test_a_redirected_delete_is_an_error_not_a_success(scripted, status):
+    exchange, elsewhere = scripted(), scripted()
+    exchange.answer = redirect_to(elsewhere.url + "/", status)
+    with pytest.raises(HubError) as error:
+        hub.delete("alice/m", token="secret", server=exchange.url)
+    assert error.value.status == status
+    with pytest.raises(HubError):
+        asyncio.run(hub.delete_async("alice/m", version=1, token="secret", server=exchange.url))
+    assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda url: hub.push({"w": engine.ones(2)}, "alice/m", token="t", server=url),
+        lambda url: hub.delete("alice/m", token="t", server=url),
+        lambda url: hub.info("alice/m", server=url),
+    ],
+)
+@pytest.mark.parametrize("status", [200, 202, 204, 206, 304])
+def test_every_status_but_the_expected_one_is_a_hub_error(scripted, call, status):
+    exchange = scripted()
+    body = b"" if status in (204, 304) else b'{"version": 1, "name": "m"}'
+    exchange.answer = lambda handler: handler.reply(status, body)
+    expected = {"POST": 201, "DELETE": 204, "GET": 200}
+    try:
+        call(exchange.url)
+    except HubError as error:
+        assert error.status == status
+    else:
+        assert status == expected[exchange.requests[0][0]]
+
+
+def test_a_read_follows_a_redirect_on_its_own_origin_without_the_token(scripted):
+    exchange = scripted()
+
+    def answer(handler):
+        if handler.path.startswith("/api/"):
+            handler.reply(307, b"", [("Location", "/moved" + handler.path)])
+        else:
+            handler.reply(200, b'{"name": "m", "versions": []}')
+
+    exchange.answer = answer
+    assert hub.info("alice/m", server=exchange.url)["name"] == "m"
+    status, _, data = hub._request(
+        "GET", exchange.url + "/api/x", headers={"Authorization": "Bearer secret"}
+    )
+    assert status == 200
+    first, second = exchange.requests[-2:]
+    assert first[2]["Authorization"] == "Bearer secret"
+    assert second[1] == "/moved/api/x" and "Authorization" not in second[2]
+
+
+def test_a_read_does_not_follow_a_redirect_to_another_origin(scripted):
+    exchange, elsewhere = scripted(), scripted()
+    exchange.answer = redirect_to(elsewhere.url + "/api/models/alice/m")
+    for call in (
+        lambda: hub.info("alice/m", server=exchange.url),
+        lambda: hub.pull("alice/m", server=exchange.url),
+        lambda: asyncio.run(hub.list_async(server=exchange.url)),
+    ):
+        with pytest.raises(HubError) as error:
+            call()
+        assert error.value.code == "redirect_refused"
+    assert elsewhere.requests == []
+
+
+def test_endless_redirects_end(scripted):
+    exchange = scripted()
+    exchange.answer = redirect_to("/again")
+    with pytest.raises(HubError, match="redirects") as error:
+        hub.info("alice/m", server=exchange.url)
+    assert error.value.code == "too_many_redirects"
+    assert len(exchange.requests) == hub.MAX_REDIRECTS + 1
+
+
+@pytest.mark.parametrize("body", [b"<html>hello</html>", b"", b"\xff\xfe", b"[1, 2]"])
+def test_an_answer_that_is_not_the_json_expected_is_a_hub_error(scripted, body):
+    exchange = scripted()
+    exchange.answer = lambda handler: handler.reply(200, body)
+    with pytest.raises(HubError) as error:
+        hub.list(server=exchange.url)
+    assert (error.value.status, error.value.code) == (200, "invalid_response")
+    if body != b"[1, 2]":
+        for call in (hub.info, hub.info_async):
+            with pytest.raises(HubError, match="not JSON"):
+                result = call("alice/m", server=exchange.url)
+                if asyncio.iscoroutine(result):
+                    asyncio.run(result)
+        exchange.answer = lambda handler: handler.reply(201, body)
+        with pytest.raises(HubError, match="not JSON"):
+            hub.push({"w": engine.ones(2)}, "alice/m", token="t", server=exchange.url)
+
+
+def endless_body(handler, declare=None):
+    """200 with an ETag and a body that never ends (a Content-Length of `declare`, if any)."""
+    handler.send_response(200)
+    handler.send_header("ETag", '"' + "0" * 64 + '"')
+    if declare is not None:
+        handler.send_header("Content-Length", str(declare))
+    handler.end_headers()
+    for _ in range(1024):
+        handler.wfile.write(b"\0" * 1024 * 1024)
+
+
+def test_pull_refuses_an_answer_over_its_cap_as_it_streams(scripted):
+    exchange = scripted()
+    exchange.answer = endless_body
+    started = time.monotonic()
+    with pytest.raises(HubError) as error:
+        hub.pull("alice/m", server=exchange.url, max_bytes=3 * 1024 * 1024)
+    assert error.value.code == "too_large" and "3145728" in error.value.message
+    with pytest.raises(HubError) as error:
+        asyncio.run(hub.load_model_async("alice/m", server=exchange.url, max_bytes=1000))
+    assert error.value.code == "too_large"
+    assert time.monotonic() - started < 10  # a gigabyte was not read
+
+
+def test_pull_refuses_a_declared_length_over_its_cap_before_reading(scripted, monkeypatch):
+    exchange = scripted()
+    exchange.answer = lambda handler: endless_body(handler, declare=10**12)
+    with pytest.raises(HubError, match="1000000000000 bytes") as error:
+        hub.pull("alice/m", server=exchange.url)
+    assert error.value.code == "too_large"
+    monkeypatch.setattr(hub, "MAX_RESPONSE_BYTES", 100)  # for JSON and error bodies
+    exchange.answer = lambda handler: handler.reply(404, b"x" * 1000)
+    with pytest.raises(HubError, match="over the limit of 100"):
+        hub.info("alice/m", server=exchange.url)
+
+
+def test_every_call_has_a_deadline(scripted, monkeypatch):
+    """A server that answers a byte at a time, each well within the per-read timeout."""
+    exchange = scripted()
+
+    def drip(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        for _ in range(100):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    exchange.answer = drip
+    monkeypatch.setattr(hub, "DEADLINE", 1)
+    started = time.monotonic()
+    with pytest.raises(HubError) as error:
+        hub.list(server=exchange.url)
+    assert error.value.code == "timeout" and error.value.status is None
+    assert time.monotonic() - started < 3
+
+
+# ----------------------------------------------------------------------------- forged files
+
+
+def forged_file(dtype="F32", architecture=None):
+    header = {"w": {"dtype": dtype, "shape": [1], "data_offsets": [0, 4]}}
+    if architecture is not None:
+        header["__metadata__"] = {hub.ARCHITECTURE_KEY: architecture}
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + b"\0" * 4
+
+
+@pytest.mark.parametrize("dtype", [["F32"], {"F32": 4}, None, 4])
+def test_a_dtype_that_is_not_a_string_is_a_value_error(dtype):
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        engine.serialization.loads(forged_file(dtype))
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        hub._model_from_file("alice/m", 1, forged_file(dtype, architecture="{}"))
+
+
+def nested(depth):
+    """The JSON of Sequentials in Sequentials, `depth` deep, around one Identity."""
+    level = '"type": "Sequential", "children": [{"name": "0", '
+    return '{"format_version": 1, ' + level * depth + '"type": "Identity"' + "}]" * depth + "}"
+
+
+@pytest.mark.parametrize(
+    "architecture, problem",
+    [
+        (nested(50_000), "nested too deeply"),  # too deep for json.loads itself
+        (nested(300), "nested more than 100 deep"),  # parses, too deep to build
+        ('{"format_version": 1, "type": "Linear", "in_features": ' + "[" * 10**5, "JSON"),
+    ],
+)
+def test_a_deeply_nested_architecture_is_a_value_error(architecture, problem):
+    with pytest.raises(ValueError, match=problem):
+        hub._model_from_file("alice/m", 1, forged_file(architecture=architecture))
+
+
+def test_an_architecture_nested_as_deep_as_allowed_still_builds():
+    model = engine.nn.architecture.build(nested(engine.nn.architecture.MAX_DEPTH))
+    assert type(model).__name__ == "Sequential"

@@ -1,5 +1,6 @@
 """Listing, reading and deleting models and versions (server/routes/models.py)."""
 
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -176,3 +177,47 @@ def test_unknown_paths_and_methods_answer_json_errors(client):
     response = client.put("/api/models/alice/mlp")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_version_numbers_are_never_reused_after_deletes(client, alice):
+    """A versions/N URL is cached as immutable: N must never name other bytes later."""
+    assert [push(client, alice, values=(v,))["version"] for v in (1.0, 2.0)] == [1, 2]
+    assert client.delete(MODEL.format("alice", "mlp") + "/versions/2", headers=alice).is_success
+    assert push(client, alice, values=(3.0,))["version"] == 3
+    assert client.delete(MODEL.format("alice", "mlp"), headers=alice).status_code == 204
+    assert push(client, alice, values=(4.0,))["version"] == 4
+    # deleting the only version deletes the model too
+    assert client.delete(MODEL.format("alice", "mlp") + "/versions/4", headers=alice).is_success
+    assert client.get(MODEL.format("alice", "mlp")).status_code == 404
+    assert push(client, alice, values=(5.0,))["version"] == 5
+    assert client.get(MODEL.format("alice", "mlp") + "/versions/1/file").status_code == 404
+    versions = client.get(MODEL.format("alice", "mlp")).json()["versions"]
+    assert [version["version"] for version in versions] == [5]
+    assert push(client, alice, name="other")["version"] == 1  # numbers are per owner/name
+
+
+def test_listings_carry_a_summary_of_the_metadata_and_the_version_all_of_it(client, alice):
+    metadata = {
+        "accuracy": "0.97",
+        "engine.architecture": "x" * 1000,  # too long for a listing
+        "k" * 65: "long key",
+        **{f"e{i}": str(i) for i in range(40)},
+    }
+    push(client, alice, metadata=metadata)
+    listed = client.get("/api/models").json()["models"][0]
+    assert listed["metadata"] == {"accuracy": "0.97", **{f"e{i}": str(i) for i in range(31)}}
+    assert listed["metadata_truncated"] is True
+    assert client.get(MODEL.format("alice", "mlp") + "/versions/1").json()["metadata"] == metadata
+    assert client.get(MODEL.format("alice", "mlp")).json()["versions"][0]["metadata"] == metadata
+    push(client, alice, name="small", metadata={"acc": "0.5"})
+    listed = client.get("/api/models", params={"limit": 1}).json()["models"][0]
+    assert (listed["metadata"], listed["metadata_truncated"]) == ({"acc": "0.5"}, False)
+
+
+def test_a_database_from_before_summaries_gets_them_on_start(client, alice, settings):
+    push(client, alice, metadata={"acc": "0.9", "long": "y" * 300})
+    with sqlite3.connect(settings.data_dir / "exchange.sqlite3") as db:
+        db.execute("ALTER TABLE versions DROP COLUMN metadata_summary")
+    with TestClient(create_app(settings)) as fresh:
+        listed = fresh.get("/api/models").json()["models"][0]
+    assert (listed["metadata"], listed["metadata_truncated"]) == ({"acc": "0.9"}, True)

@@ -170,6 +170,16 @@ BROKEN_FILES = {
         safetensors_file({"a": {"dtype": "F99", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8),
         "unsupported dtype 'F99'",
     ),
+    "dtype a list": (
+        safetensors_file(
+            {"a": {"dtype": ["F32"], "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8
+        ),
+        "unsupported dtype ['F32']",
+    ),
+    "dtype an object": (
+        safetensors_file({"a": {"dtype": {"F32": 1}, "shape": [2], "data_offsets": [0, 8]}}),
+        "unsupported dtype {'F32': 1}",
+    ),
     "missing field": (
         safetensors_file({"a": {"dtype": "F32", "shape": [2]}}, b"\0" * 8),
         "entry must have exactly",
@@ -177,6 +187,22 @@ BROKEN_FILES = {
     "negative shape": (
         safetensors_file({"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}),
         "not a list of sizes",
+    ),
+    "a size past 64 bits": (
+        safetensors_file({"a": {"dtype": "F32", "shape": [2**64, 0], "data_offsets": [0, 0]}}),
+        "too large",
+    ),
+    "sizes whose product overflows 64 bits": (
+        safetensors_file({"a": {"dtype": "F32", "shape": [2**63, 2, 0], "data_offsets": [0, 0]}}),
+        "too large",
+    ),
+    "a size past what PyTorch can hold": (
+        safetensors_file({"a": {"dtype": "F32", "shape": [0, 2**63], "data_offsets": [0, 0]}}),
+        "too large",
+    ),
+    "a size of -0": (
+        safetensors_file(b'{"a": {"dtype": "F32", "shape": [-0], "data_offsets": [0, 0]}}'),
+        "-0 is not an integer",
     ),
     "overlapping offsets": (
         safetensors_file(
@@ -301,3 +327,82 @@ def test_header_length_is_refused_before_the_rest_arrives(client, alice, no_trac
     assert response.status_code == 422
     assert "runs past the end" in response.json()["error"]["message"]
     no_trace()
+
+
+# A lone UTF-16 surrogate, as the header's JSON spells it ("\ud800"): json.dumps escapes it.
+LONE_SURROGATE_FILES = {
+    "metadata value": model_file(metadata={"note": "x\ud800y"}),
+    "metadata key": model_file(metadata={"\udc00": "v"}),
+    "tensor name": safetensors_file({"w\ud800": F32x2}, b"\0" * 8),
+}
+
+
+@pytest.mark.parametrize("where", LONE_SURROGATE_FILES)
+def test_lone_surrogate_is_refused_before_anything_is_stored(client, alice, no_trace, where):
+    response = push(client, LONE_SURROGATE_FILES[where], alice)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_safetensors"
+    assert "surrogate" in response.json()["error"]["message"]
+    no_trace()
+    assert client.get("/api/models").status_code == 200
+
+
+def test_surrogate_pairs_are_characters_and_every_read_still_works(client, alice):
+    """A pair such as \ud83d\ude00 is one character (U+1F600): stored, and read back."""
+    header = {"w\ud83d\ude00": F32x2, "__metadata__": {"e": "\U0001f600"}}
+    data = safetensors_file(header, b"\0" * 8)
+    assert b"\\ud83d\\ude00" in data
+    response = push(client, data, alice)
+    assert response.status_code == 201, response.text
+    assert response.json()["metadata"] == {"e": "\U0001f600"}
+    for url in ["/api/models", "/api/models/alice/mlp", "/api/models/alice/mlp/versions/1"]:
+        assert client.get(url).status_code == 200
+    assert client.get("/api/models").json()["models"][0]["metadata"] == {"e": "\U0001f600"}
+    assert safetensors.torch.load(data).keys() == {"w\U0001f600"}
+
+
+SIZES = [0, 1, 3, 2**31, 2**32, 2**62, 2**63 - 1, 2**63, 2**64 - 1, 2**64]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(shape=st.lists(st.sampled_from(SIZES), max_size=4), dtype=st.sampled_from(["F32", "U8"]))
+def test_a_shape_is_accepted_only_if_the_reference_reader_loads_it(shape, dtype):
+    """parse_header (what a push checks) accepts a shape only if safetensors.torch loads it."""
+    count = 1
+    for size in shape:
+        count *= size
+    if count > 64:  # a buffer this test cannot hold: only zero-element and tiny tensors
+        return
+    nbytes = count * (4 if dtype == "F32" else 1)
+    data = safetensors_file(
+        {"a": {"dtype": dtype, "shape": shape, "data_offsets": [0, nbytes]}}, b"\0" * nbytes
+    )
+    try:
+        engine.serialization.parse_header(data)
+    except ValueError:
+        return  # refusing more than the reference reader is allowed
+    assert list(safetensors.torch.load(data)["a"].shape) == shape
+
+
+def test_metadata_over_its_caps_is_refused_before_anything_is_stored(
+    client, alice, no_trace, monkeypatch
+):
+    too_many = {f"k{i}": "" for i in range(server.uploads.MAX_METADATA_ENTRIES + 1)}
+    response = push(client, model_file(metadata=too_many), alice)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "metadata_too_large"
+    assert "257 entries" in response.json()["error"]["message"]
+    just_enough = {f"k{i}": "" for i in range(server.uploads.MAX_METADATA_ENTRIES)}
+    monkeypatch.setattr(server.uploads, "MAX_METADATA_BYTES", 100)
+    response = push(client, model_file(metadata={"note": "é" * 49}), alice)  # 4 + 98 bytes
+    assert response.status_code == 422, response.text
+    assert "102 bytes" in response.json()["error"]["message"]
+    no_trace()
+    assert push(client, model_file(metadata={"note": "é" * 48}), alice).status_code == 201
+    monkeypatch.undo()
+    assert push(client, model_file(metadata=just_enough), alice).status_code == 201
+
+
+def test_the_default_metadata_caps():
+    assert server.uploads.MAX_METADATA_ENTRIES == 256
+    assert server.uploads.MAX_METADATA_BYTES == 256 * 1024

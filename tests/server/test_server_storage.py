@@ -3,6 +3,7 @@ of "store the blob, then reference it", and garbage collection of blobs."""
 
 import hashlib
 import os
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -148,3 +149,15 @@ def test_stale_uploads_are_removed(settings, stores):
     os.utime(old, (long_ago, long_ago))
     remove_stale_uploads(tmp)
     assert not old.exists() and fresh.exists()
+
+
+def test_a_database_from_before_version_numbers_keeps_its_numbering(stores, settings):
+    """Opening a database whose models predate the version_numbers table takes their counts."""
+    for i in range(3):
+        create(stores, settings, b"v%d" % i)
+    path = settings.data_dir / "exchange.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE version_numbers")
+    metadata, blobs = open_storage(settings)
+    assert metadata.delete_model("alice", "m", blobs.delete)
+    assert create((metadata, blobs), settings, b"again").version == 4
