@@ -89,15 +89,15 @@ def workgroup_size() -> int:
     return 64 if get_device().is_cpu else 256
 
 
-def bind(t):
-    """(binding, element offset) for passing tensor view `t` to a kernel.
+def bind(t, dev=None):
+    """(binding, element offset) for passing tensor view `t` to a kernel on `dev`.
 
     Small buffers are bound whole. A buffer larger than the adapter's largest storage
     binding (128 MiB by default in WebGPU) is bound only over the span `t` touches,
     starting at an aligned byte offset; the element offset is then relative to it.
     """
     buffer = t._storage.buffer
-    dev = get_device()
+    dev = dev or get_device()
     if buffer.size <= dev.max_binding_size:
         return buffer, t._offset
     last = t._offset + sum((n - 1) * s for n, s in zip(t._shape, t._strides, strict=True))
@@ -368,7 +368,6 @@ class Kernel:
         if self._device is not dev:  # a new device: its own pipelines and workgroup size
             self._pipelines, self._device = {}, dev
             self._wg = 1 if self.grid == "tiles" else workgroup_size()
-        max_binding = dev.max_binding_size
         buffers, present = [], []
         for name, optional, auto in self._binding_plan:
             value = values.get(name)
@@ -380,10 +379,7 @@ class Kernel:
                 continue
             present.append(name)
             if not isinstance(value, (Buffer, tuple)):  # a tensor view; else already bound
-                if value._storage.buffer.size <= max_binding:
-                    offset, value = value._offset, value._storage.buffer
-                else:
-                    value, offset = bind(value)
+                value, offset = bind(value, dev)
                 if auto is not None:
                     values.setdefault(auto, offset)
             buffers.append(value)
@@ -396,12 +392,12 @@ class Kernel:
             if threads is None or workgroups is not None or groups is not None:
                 raise TypeError(f"kernel {self.shader}: launched with threads=n only")
             values["threads"] = threads
-            groups = fold(-(-threads // wg))
+            groups = fold(ceil_div(threads, wg))
         elif groups is None:
             if workgroups is None:
                 if threads is None:
                     raise TypeError(f"kernel {self.shader}: give threads, workgroups or groups")
-                workgroups = -(-threads // wg)
+                workgroups = ceil_div(threads, wg)
             groups = fold(workgroups)
         key = (spec, tuple(present))
         pipeline = self._pipelines.get(key) or self._compile(key, values)

@@ -130,8 +130,8 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
     cshape, cstrides = collapse(shape, strides)
     ndim = len(cshape)
 
-    max_binding = get_device().max_binding_size
-    out_binding, out_offset = _bind(out, max_binding)
+    dev = get_device()
+    out_binding, out_offset = bind(out, dev)
     out_start = out_offset - out._offset  # minus the bound range's start, in elements
     values = {"out": out_binding, "OUT_T": out_dtype.wgsl}
     scalars, loads, offsets = [], [], [out_offset]
@@ -147,7 +147,7 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
                 offsets.append(x._offset + out_start)
                 name = "out"
             else:
-                binding, offset = _bind(x, max_binding)
+                binding, offset = bind(x, dev)
                 offsets.append(offset)
                 num_inputs += 1
                 name = f"in{num_inputs}"
@@ -180,12 +180,6 @@ def elementwise(expr: str, operands, compute, out_dtype: dtype, shape=None, out=
 
 
 _loads_text: dict = {}
-
-
-def _bind(t: Tensor, max_binding: int):
-    """kernel.bind, with the common case (a buffer that fits one binding) inline."""
-    buffer = t._storage.buffer
-    return (buffer, t._offset) if buffer.size <= max_binding else bind(t)
 
 
 def _unaliased(x, out: Tensor, shape, out_strides):
