@@ -19,7 +19,10 @@ from .ops import loss as _loss
 from .ops import matmul as _matmul
 from .ops import movement as _movement
 from .ops import pointwise as _pointwise
+from .ops import rearrange as _rearrange
 from .ops import reduction as _reduction
+from .ops import scan as _scan
+from .ops import sorting as _sorting
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor, device, is_tensor
 
@@ -153,6 +156,22 @@ scatter_add = _indexing.scatter_add
 index_select = _indexing.index_select
 nonzero = _indexing.nonzero
 masked_select = _indexing.masked_select
+
+# ordering, running reductions, rearranging (sequence code)
+argsort = _sorting.argsort
+cumprod = _scan.cumprod
+cumsum = _scan.cumsum
+flip = _rearrange.flip
+fliplr = _rearrange.fliplr
+flipud = _rearrange.flipud
+msort = _sorting.msort
+multinomial = _sorting.multinomial
+repeat_interleave = _rearrange.repeat_interleave
+roll = _rearrange.roll
+sort = _sorting.sort
+topk = _sorting.topk
+tril = _rearrange.tril
+triu = _rearrange.triu
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

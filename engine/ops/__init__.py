@@ -1,6 +1,19 @@
 """The op families; each module holds forward dispatch and backward rules side by side."""
 
-from . import creation, fused, indexing, loss, matmul, methods, movement, pointwise, reduction
+from . import (
+    creation,
+    fused,
+    indexing,
+    loss,
+    matmul,
+    methods,
+    movement,
+    pointwise,
+    rearrange,
+    reduction,
+    scan,
+    sorting,
+)
 
 methods.install()
 
@@ -12,5 +25,8 @@ __all__ = [
     "methods",
     "movement",
     "pointwise",
+    "rearrange",
     "reduction",
+    "scan",
+    "sorting",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import autograd
 from ..dtypes import bool_, float32, int32, to_dtype
 from ..tensor import Tensor, device
-from . import creation, indexing, matmul, movement, pointwise, reduction
+from . import creation, indexing, matmul, movement, pointwise, rearrange, reduction, scan, sorting
 from .pointwise import copy_into
 
 
@@ -239,6 +239,21 @@ _METHODS = {
     "nonzero": indexing.nonzero,
     "masked_select": indexing.masked_select,
     "__getitem__": indexing.getitem,
+    # ordering, running reductions, rearranging (sequence code)
+    "argsort": sorting.argsort,
+    "cumprod": scan.cumprod,
+    "cumsum": scan.cumsum,
+    "flip": rearrange.flip,
+    "fliplr": rearrange.fliplr,
+    "flipud": rearrange.flipud,
+    "msort": sorting.msort,
+    "multinomial": sorting.multinomial,
+    "repeat_interleave": rearrange.repeat_interleave,
+    "roll": rearrange.roll,
+    "sort": sorting.sort,
+    "topk": sorting.topk,
+    "tril": rearrange.tril,
+    "triu": rearrange.triu,
     "__setitem__": indexing.setitem,
     # new tensors like this one
     "new_zeros": _new(creation.zeros),
