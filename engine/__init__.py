@@ -206,7 +206,7 @@ def _lazy(name):
 
 def __getattr__(name):
     # subpackages load on first use: `engine.nn`, `engine.optim`, ...
-    if name in ("nn", "optim", "utils", "datasets", "serialization", "hub"):
+    if name in ("nn", "optim", "utils", "datasets", "serialization", "hub", "distributions"):
         module = _lazy(name)
         globals()[name] = module
         return module

@@ -4,8 +4,8 @@ The layers live in ``engine.nn.modules`` (one file per kind, as ``torch.nn.modul
 re-exported here, as torch.nn does; ``functional``, ``init`` and ``parameter`` sit beside it.
 """
 
-from . import functional, init, modules
+from . import functional, init, modules, utils
 from .modules import *  # noqa: F403 (the layers, listed once in modules.__all__)
 from .parameter import Parameter
 
-__all__ = [*modules.__all__, "Parameter", "functional", "init", "modules"]
+__all__ = [*modules.__all__, "Parameter", "functional", "init", "modules", "utils"]

@@ -127,6 +127,54 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == classes).long()
 
 
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
+    r"""The rows of ``weight`` at the ids in ``input``: engine/nn/modules/sparse.py."""
+    from .modules import sparse as _sparse  # a real cycle: the modules import functional
+
+    return _sparse.embedding(
+        input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
+    )
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    r"""Sums or means of bags of rows of ``weight``: engine/nn/modules/sparse.py."""
+    from .modules import sparse as _sparse  # a real cycle: the modules import functional
+
+    return _sparse.embedding_bag(
+        input,
+        weight,
+        offsets,
+        max_norm,
+        norm_type,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+    )
+
+
 # --------------------------------------------------------------------- losses
 
 

@@ -16,6 +16,7 @@ LAYOUT = {
     "container": ["ModuleDict", "ModuleList", "Sequential"],
     "dropout": ["Dropout"],
     "flatten": ["Flatten"],
+    "sparse": ["Embedding", "EmbeddingBag"],
     "loss": ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"],
 }
 CLASSES = [(file, name) for file, names in LAYOUT.items() for name in names]

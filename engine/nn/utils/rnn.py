@@ -1,0 +1,1 @@
+"""Packed sequences (filled in below)."""
