@@ -17,6 +17,7 @@ LAYOUT = {
     "dropout": ["Dropout"],
     "flatten": ["Flatten"],
     "sparse": ["Embedding", "EmbeddingBag"],
+    "rnn": ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"],
     "loss": ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"],
 }
 CLASSES = [(file, name) for file, names in LAYOUT.items() for name in names]
