@@ -25,6 +25,8 @@ from .modules.container import ModuleDict, ModuleList, Sequential
 from .modules.dropout import Dropout
 from .modules.flatten import Flatten
 from .modules.linear import Identity, Linear
+from .modules.rnn import GRU, LSTM, RNN
+from .modules.sparse import Embedding
 
 FORMAT_VERSION = 1
 # Containers in containers deeper than this are refused (ValueError), long before Python's
@@ -42,6 +44,30 @@ def _is_number(value):
 
 def _is_optional_int(value):
     return value is None or _is_int(value)
+
+
+def _is_size(value):
+    return _is_int(value) and value >= 0
+
+
+def _is_bool(value):
+    return isinstance(value, bool)
+
+
+def _is_optional_number(value):
+    return value is None or _is_number(value)
+
+
+# the constructor arguments of the recurrent layers (RNN adds nonlinearity, LSTM proj_size)
+_RECURRENT = {
+    "input_size": (_is_size, "an int >= 0"),
+    "hidden_size": (_is_size, "an int >= 0"),
+    "num_layers": (_is_size, "an int >= 0"),
+    "bias": (_is_bool, "a bool"),
+    "batch_first": (_is_bool, "a bool"),
+    "dropout": (_is_number, "a number"),
+    "bidirectional": (_is_bool, "a bool"),
+}
 
 
 # type name -> (class, {constructor argument: (check, what the check accepts)}).
@@ -65,7 +91,56 @@ LAYERS = {
     "LogSoftmax": (LogSoftmax, {"dim": (_is_optional_int, "an int or null")}),
     "LeakyReLU": (LeakyReLU, {"negative_slope": (_is_number, "a number")}),
     "Dropout": (Dropout, {"p": (_is_number, "a number")}),
+    "Embedding": (
+        Embedding,
+        {
+            "num_embeddings": (_is_size, "an int >= 0"),
+            "embedding_dim": (_is_size, "an int >= 0"),
+            "padding_idx": (_is_optional_int, "an int or null"),
+            "max_norm": (_is_optional_number, "a number or null"),
+            "norm_type": (_is_number, "a number"),
+            "scale_grad_by_freq": (_is_bool, "a bool"),
+        },
+    ),
+    "RNN": (
+        RNN,
+        {**_RECURRENT, "nonlinearity": (lambda v: v in ("tanh", "relu"), "'tanh' or 'relu'")},
+    ),
+    "LSTM": (LSTM, {**_RECURRENT, "proj_size": (_is_size, "an int >= 0")}),
+    "GRU": (GRU, dict(_RECURRENT)),
 }
+
+
+def _expected_tensors(module):
+    """The names of the parameters a layer of this kind and these arguments holds."""
+    if type(module) is Linear:
+        return {"weight", "bias"} if module.bias is not None else {"weight"}
+    if type(module) is Embedding:
+        return {"weight"}
+    if type(module) in (RNN, LSTM, GRU):
+        return set(module._flat_weights_names)
+    return set()
+
+
+def _parameter_count(type_name, a):
+    """How many parameter elements the layer `type_name` with arguments `a` holds."""
+    if type_name == "Linear":
+        return a["in_features"] * a["out_features"] + (a["out_features"] if a["bias"] else 0)
+    if type_name == "Embedding":
+        return a["num_embeddings"] * a["embedding_dim"]
+    if type_name in ("RNN", "LSTM", "GRU"):
+        gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[type_name] * a["hidden_size"]
+        directions = 2 if a["bidirectional"] else 1
+        proj = a.get("proj_size", 0)
+        real = proj or a["hidden_size"]
+        total = 0
+        for layer in range(a["num_layers"]):
+            inputs = a["input_size"] if layer == 0 else real * directions
+            one = gates * (inputs + real) + (2 * gates if a["bias"] else 0)
+            total += directions * (one + proj * a["hidden_size"])
+        return total
+    return 0
+
 
 CONTAINERS = {"Sequential": Sequential, "ModuleList": ModuleList, "ModuleDict": ModuleDict}
 
@@ -99,12 +174,14 @@ def _describe(module):
                 return None
             description = {"type": type_name}
             for field, (check, _) in fields.items():
-                value = module.bias is not None if field == "bias" else getattr(module, field)
+                if field == "bias" and layer is Linear:
+                    value = module.bias is not None
+                else:
+                    value = getattr(module, field)
                 if not check(value):
                     return None
                 description[field] = value
-            expected = {"weight", "bias"} if description.get("bias") else {"weight"}
-            if _own_tensors(module) != (expected if layer is Linear else set()):
+            if _own_tensors(module) != _expected_tensors(module):
                 return None
             return description
     return None
@@ -114,7 +191,9 @@ def describe(module):
     """A JSON-able dict describing `module`, or None if it is not built from known layers.
 
     The known layers are Sequential, ModuleList, ModuleDict, Linear, Identity, Flatten, ReLU,
-    GELU, Sigmoid, Tanh, Softmax, LogSoftmax, LeakyReLU and Dropout, nested in any way.
+    GELU, Sigmoid, Tanh, Softmax, LogSoftmax, LeakyReLU, Dropout, Embedding, RNN, LSTM and
+    GRU, nested in any way (the recurrent layers return tuples: describable in a ModuleDict
+    or ModuleList, not useful inside a Sequential).
     ``build(describe(module))`` has the same ``state_dict()`` keys and shapes as `module`.
     """
     description = _describe(module)
@@ -193,17 +272,16 @@ def _build(description, path, budget, depth=0):
         if not check(value):
             _fail(path, f"{type_name}.{field} must be {accepted}, got {value!r}")
         arguments[field] = value
-    if budget is not None and type_name == "Linear":
+    if budget is not None:
         # checked before allocating: a forged description must not make us allocate
         # far more than the file it came with holds
-        count = arguments["in_features"] * arguments["out_features"]
-        count += arguments["out_features"] if arguments["bias"] else 0
+        count = _parameter_count(type_name, arguments)
         if count > budget[0]:
             _fail(path, "describes more parameters than the weights that come with it")
         budget[0] -= count
     try:
         return layer(**arguments)
-    except ValueError as error:
+    except (ValueError, AssertionError) as error:
         _fail(path, f"{type_name}: {error}")
 
 

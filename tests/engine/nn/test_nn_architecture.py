@@ -52,6 +52,10 @@ EVERY_LAYER = [
     nn.LogSoftmax(dim=-1),
     nn.LeakyReLU(negative_slope=0.2),
     nn.Dropout(p=0.25),
+    nn.Embedding(7, 3, padding_idx=2, max_norm=1.5),
+    nn.RNN(3, 4, num_layers=2, nonlinearity="relu", bias=False, batch_first=True),
+    nn.LSTM(3, 4, bidirectional=True, proj_size=2, dropout=0.1),
+    nn.GRU(3, 4, num_layers=2, bidirectional=True),
 ]
 
 
